@@ -1,0 +1,206 @@
+package node
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slotkv/slotkv/node/resp"
+	"github.com/slotkv/slotkv/slots"
+)
+
+// Client is one connection's state. Everything except the fields marked
+// otherwise is touched only by the connection's own goroutine.
+type Client struct {
+	srv  *Server
+	conn net.Conn
+	rd   *resp.Reader
+	W    resp.Writer // reply buffer, flushed to conn by the connection loop
+
+	ID        int64
+	Name      string
+	LibName   string
+	LibVer    string
+	Addr      string
+	LocalAddr string
+	Created   time.Time
+	LastCmd   string
+
+	Argv [][]byte // current command's arguments; valid only during Proc
+	Cmd  *Command
+	Now  int64 // command clock, unix ms
+
+	// locking: slots held for the current command, ascending
+	locked   []int
+	lockBuf  [4]int
+	keyBuf   [8]int
+	slot     int // slot of the command's keys, -1 when none or several
+	allSlots bool
+
+	Authed   bool
+	User     string
+	Asking   bool // set by ASKING, consumed by the next command
+	ReadOnly bool // READONLY
+
+	// MULTI state
+	InMulti  bool
+	MultiErr bool
+	MultiQ   [][][]byte
+	Watched  []WatchedKey
+	dirtyCAS atomic.Bool // a WATCHed key was modified (set under its slot lock)
+
+	// Dirty counts keyspace changes made by the current command; the
+	// dispatcher propagates the command when it is non-zero.
+	Dirty int
+	// Propagate, when set by Proc, replaces the command's own arguments in
+	// the replication/AOF stream (e.g. SET EX → SET PXAT).
+	Propagate [][]byte
+
+	// pub/sub
+	Subs            map[string]struct{}
+	PSubs           map[string]struct{}
+	SSubs           map[string]struct{}
+	asyncMu         sync.Mutex // guards W when other goroutines push messages
+	async           atomic.Bool
+	closing         atomic.Bool
+	CloseAfterReply bool
+
+	scratch [32]byte
+	cmds    atomic.Int64 // commands processed by this client (INFO stats)
+	lastAt  atomic.Int64 // unix ms of last command (CLIENT LIST idle)
+	Flags   atomic.Uint32
+	DB      int
+}
+
+// WatchedKey is a key a client WATCHes.
+type WatchedKey struct {
+	Key  string
+	Slot int
+}
+
+// Server returns the server the client belongs to.
+func (c *Client) Server() *Server { return c.srv }
+
+// SlotFor returns the (already locked) slot dictionary holding key.
+func (c *Client) SlotFor(key []byte) *Slot {
+	if c.slot >= 0 {
+		return &c.srv.KS.slots[c.slot]
+	}
+	return &c.srv.KS.slots[slots.Of(key)]
+}
+
+// Lookup finds a live key of the current command.
+func (c *Client) Lookup(key []byte) (*Slot, *Entry) {
+	s := c.SlotFor(key)
+	return s, s.Lookup(key, c.Now)
+}
+
+// WithSlot runs fn with slot i locked, unless the client already holds it
+// (inside EXEC or a script holding every slot). Commands flagged
+// FlagAllSlots use it to walk the keyspace one slot at a time.
+func (c *Client) WithSlot(i int, fn func(s *Slot)) {
+	s := &c.srv.KS.slots[i]
+	if c.allSlots || c.holds(i) {
+		fn(s)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s)
+}
+
+func (c *Client) holds(i int) bool {
+	for _, h := range c.locked {
+		if h == i {
+			return true
+		}
+	}
+	return false
+}
+
+// lockSlots locks the given ascending, de-duplicated slots.
+func (c *Client) lockSlots(ss []int) {
+	for _, i := range ss {
+		c.srv.KS.slots[i].mu.Lock()
+	}
+	c.locked = ss
+}
+
+func (c *Client) unlockSlots() {
+	for i := len(c.locked) - 1; i >= 0; i-- {
+		c.srv.KS.slots[c.locked[i]].mu.Unlock()
+	}
+	c.locked = c.locked[:0]
+}
+
+// WaitKeys blocks the current command until one of keys is modified, the
+// timeout passes (0 = forever) or the client disconnects. It flushes pending
+// replies, releases the command's slot locks while waiting and takes them
+// back before returning. It reports whether a key was touched.
+func (c *Client) WaitKeys(keys [][]byte, timeout time.Duration) bool {
+	w := &Waiter{C: make(chan struct{}, 1)}
+	for _, k := range keys {
+		c.SlotFor(k).AddWaiter(k, w)
+	}
+	held := append([]int(nil), c.locked...)
+	c.unlockSlots()
+	c.flush()
+	var tc <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		tc = t.C
+	}
+	woken := false
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+wait:
+	for {
+		select {
+		case <-w.C:
+			woken = true
+			break wait
+		case <-tc:
+			break wait
+		case <-poll.C:
+			if c.closing.Load() || c.srv.stopping.Load() {
+				break wait
+			}
+		}
+	}
+	c.lockSlots(held)
+	c.Now = nowMs()
+	for _, k := range keys {
+		c.SlotFor(k).RemoveWaiter(string(k), w)
+	}
+	return woken
+}
+
+// Closed reports whether the client is being disconnected.
+func (c *Client) Closed() bool { return c.closing.Load() }
+
+// flush writes buffered replies to the socket.
+func (c *Client) flush() error {
+	if c.async.Load() {
+		c.asyncMu.Lock()
+		defer c.asyncMu.Unlock()
+	}
+	if len(c.W.B) == 0 {
+		return nil
+	}
+	_, err := c.conn.Write(c.W.B)
+	if cap(c.W.B) > 1<<20 {
+		c.W.B = make([]byte, 0, 16<<10)
+	} else {
+		c.W.B = c.W.B[:0]
+	}
+	return err
+}
+
+// Close disconnects the client (safe from any goroutine).
+func (c *Client) Close() {
+	if c.closing.CompareAndSwap(false, true) {
+		c.conn.Close()
+	}
+}
