@@ -7,12 +7,23 @@ import (
 	"github.com/slotkv/slotkv/slots"
 )
 
+// Object is a non-string value (hash, list, set, zset...). Implementations
+// are not safe for concurrent use: they are only touched with their slot's
+// lock held.
+type Object interface {
+	// Type is the TYPE reply: "hash", "list", "set", "zset", ...
+	Type() string
+	// Encoding is the OBJECT ENCODING reply in Redis's names
+	// ("listpack", "quicklist", "hashtable", "intset", "skiplist").
+	Encoding() string
+}
+
 // Entry is one key's value and metadata. Strings live in Str (Obj == nil);
-// every other type is a pointer in Obj (*Hash, *List, *Set, *ZSet, ...).
+// every other type is an Object in Obj.
 // An Entry is only read or changed with its slot's lock held.
 type Entry struct {
 	Str []byte
-	Obj any
+	Obj Object
 	Exp int64  // absolute unix time in ms; 0 = no expiry
 	LRU uint32 // coarse access clock (seconds), for OBJECT IDLETIME / eviction
 }
@@ -52,6 +63,14 @@ func nowMs() int64 { return time.Now().UnixMilli() }
 var startTime = time.Now()
 
 func lruNow() uint32 { return uint32(time.Since(startTime) / time.Second) }
+
+// TypeName returns the TYPE reply for e.
+func (e *Entry) TypeName() string {
+	if e.Obj == nil {
+		return "string"
+	}
+	return e.Obj.Type()
+}
 
 // Lookup returns the live entry of key, deleting it if expired. now is the
 // command's clock in ms. Slot lock held. Replicas pass del=false so expired
