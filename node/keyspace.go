@@ -25,7 +25,8 @@ type Entry struct {
 	Str []byte
 	Obj Object
 	Exp int64  // absolute unix time in ms; 0 = no expiry
-	LRU uint32 // coarse access clock (seconds), for OBJECT IDLETIME / eviction
+	LRU uint32 // last access, unix seconds (Lookup/Set update it), for OBJECT IDLETIME / eviction
+	Enc uint8  // string encoding hints for OBJECT ENCODING/REFCOUNT (see cmd_string.go)
 }
 
 // Slot is one hash slot's dictionary. Its mutex serialises every command on
@@ -59,10 +60,8 @@ func (s *Slot) Unlock() { s.mu.Unlock() }
 // nowMs is the clock used for expiry; commands read it once.
 func nowMs() int64 { return time.Now().UnixMilli() }
 
-// lruClock is seconds since start, truncated, for OBJECT IDLETIME.
-var startTime = time.Now()
-
-func lruNow() uint32 { return uint32(time.Since(startTime) / time.Second) }
+// lruNow is the access clock stored in Entry.LRU: unix seconds.
+func lruNow() uint32 { return uint32(time.Now().Unix()) }
 
 // TypeName returns the TYPE reply for e.
 func (e *Entry) TypeName() string {
@@ -84,6 +83,7 @@ func (s *Slot) Lookup(key []byte, now int64) *Entry {
 		s.expire(string(key), e)
 		return nil
 	}
+	e.LRU = uint32(now / 1000)
 	return e
 }
 
@@ -106,6 +106,9 @@ var OnExpire func(key string)
 // Set stores e under key (replacing any old entry) and returns e. The key is
 // copied. Slot lock held.
 func (s *Slot) Set(key []byte, e *Entry) *Entry {
+	if e.LRU == 0 {
+		e.LRU = lruNow()
+	}
 	if s.keys == nil {
 		s.keys = make(map[string]*Entry)
 	}
