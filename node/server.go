@@ -67,6 +67,7 @@ type Server struct {
 
 // NewServer builds a server from a validated config.
 func NewServer(cfg *Config, log *slog.Logger) *Server {
+	startClock()
 	s := &Server{cfg: cfg, KS: NewKeyspace(), Log: log, clients: map[int64]*Client{}, done: make(chan struct{}), Started: time.Now()}
 	if cfg.ClusterEnabled {
 		// Until the cluster layer publishes a table, this node serves no slot.
@@ -319,7 +320,7 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		c.W.Simple("QUEUED")
 		return
 	}
-	c.lastAt.Store(time.Now().UnixMilli())
+	c.lastAt.Store(nowMs())
 	if !s.route(c, cmd, argv, false) {
 		c.Asking = false
 		return
