@@ -88,7 +88,7 @@ func nowMs() int64 {
 }
 
 // lruNow is the access clock stored in Entry.LRU: unix seconds.
-func lruNow() uint32 { return uint32(time.Now().Unix()) }
+func lruNow() uint32 { return uint32(nowMs() / 1000) }
 
 // TypeName returns the TYPE reply for e.
 func (e *Entry) TypeName() string {
