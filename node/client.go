@@ -105,8 +105,8 @@ func (c *Client) WithSlot(i int, fn func(s *Slot)) {
 		fn(s)
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.Lock()
+	defer s.Unlock()
 	fn(s)
 }
 
@@ -122,14 +122,14 @@ func (c *Client) holds(i int) bool {
 // lockSlots locks the given ascending, de-duplicated slots.
 func (c *Client) lockSlots(ss []int) {
 	for _, i := range ss {
-		c.srv.KS.slots[i].mu.Lock()
+		c.srv.KS.slots[i].Lock()
 	}
 	c.locked = ss
 }
 
 func (c *Client) unlockSlots() {
 	for i := len(c.locked) - 1; i >= 0; i-- {
-		c.srv.KS.slots[c.locked[i]].mu.Unlock()
+		c.srv.KS.slots[c.locked[i]].Unlock()
 	}
 	c.locked = c.locked[:0]
 }

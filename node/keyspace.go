@@ -37,6 +37,8 @@ type Slot struct {
 	keys    map[string]*Entry
 	volatil int                  // keys with an expiry
 	watch   map[string][]*Client // WATCHed keys, nil when none
+	cut     *Cut                 // pending point-in-time cut, nil when none
+	idx     uint16               // this slot's number (set by StartCut)
 	hooks   map[string][]*Waiter // clients blocked on a key, nil when none
 	_       [8]byte              // keep neighbouring slots off one cache line
 }
@@ -47,13 +49,25 @@ type Keyspace struct {
 }
 
 // NewKeyspace returns an empty keyspace.
-func NewKeyspace() *Keyspace { return &Keyspace{} }
+func NewKeyspace() *Keyspace {
+	k := &Keyspace{}
+	for i := range k.slots {
+		k.slots[i].idx = uint16(i)
+	}
+	return k
+}
 
 // Slot returns slot i. Callers lock it with Lock/Unlock.
 func (k *Keyspace) Slot(i int) *Slot { return &k.slots[i] }
 
-// Lock locks the slot.
-func (s *Slot) Lock() { s.mu.Lock() }
+// Lock locks the slot. If a keyspace cut (see Cut) has not emitted this
+// slot yet, it is emitted first, so the cut sees the slot as it was.
+func (s *Slot) Lock() {
+	s.mu.Lock()
+	if s.cut != nil {
+		s.emitCut()
+	}
+}
 
 // Unlock unlocks the slot.
 func (s *Slot) Unlock() { s.mu.Unlock() }
@@ -307,7 +321,7 @@ func (k *Keyspace) expireCycle(start int, budget time.Duration) (next int, remov
 	for n := 0; n < slots.N; n++ {
 		s := &k.slots[i]
 		i = (i + 1) & (slots.N - 1)
-		s.mu.Lock()
+		s.Lock()
 		for s.volatil > 0 {
 			now := nowMs()
 			sampled, expired := 0, 0
@@ -329,7 +343,7 @@ func (k *Keyspace) expireCycle(start int, budget time.Duration) (next int, remov
 				break
 			}
 		}
-		s.mu.Unlock()
+		s.Unlock()
 		if n&63 == 63 && time.Now().After(deadline) {
 			break
 		}

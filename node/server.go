@@ -241,9 +241,9 @@ var cleanupHooks []func(c *Client)
 func (c *Client) UnwatchAll() {
 	for _, w := range c.Watched {
 		s := &c.srv.KS.slots[w.Slot]
-		s.mu.Lock()
+		s.Lock()
 		s.Unwatch(w.Key, c)
-		s.mu.Unlock()
+		s.Unlock()
 	}
 	c.Watched = c.Watched[:0]
 	c.dirtyCAS.Store(false)
@@ -376,7 +376,7 @@ func (s *Server) route(c *Client, cmd *Command, argv [][]byte, checkOnly bool) b
 		v := redirect.Decide(t, req)
 		if v.Kind == redirect.NeedKeys {
 			sl := &s.KS.slots[slot]
-			sl.mu.Lock()
+			sl.Lock()
 			now := nowMs()
 			for _, p := range pos {
 				if sl.Lookup(argv[p], now) != nil {
@@ -392,7 +392,7 @@ func (s *Server) route(c *Client, cmd *Command, argv [][]byte, checkOnly bool) b
 				c.locked = append(c.lockBuf[:0], slot)
 				return true // keep the lock we already hold
 			}
-			sl.mu.Unlock()
+			sl.Unlock()
 		}
 		if v.Kind != redirect.Serve {
 			c.W.Error(v.Error())
