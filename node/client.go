@@ -66,6 +66,10 @@ type Client struct {
 	closing         atomic.Bool
 	CloseAfterReply bool
 
+	// AckOff is the persistence offset the client's pending replies wait
+	// for (appendfsync always); set by the propagation hook.
+	AckOff atomic.Int64
+
 	scratch [32]byte
 	cmds    atomic.Int64 // commands processed by this client (INFO stats)
 	lastAt  atomic.Int64 // unix ms of last command (CLIENT LIST idle)
@@ -182,6 +186,9 @@ func (c *Client) Closed() bool { return c.closing.Load() }
 
 // flush writes buffered replies to the socket.
 func (c *Client) flush() error {
+	if h := c.srv.FlushHook; h != nil {
+		h(c)
+	}
 	if c.async.Load() {
 		c.asyncMu.Lock()
 		defer c.asyncMu.Unlock()

@@ -45,6 +45,15 @@ type Server struct {
 	// the keyspace (after it ran, slot locks still held), for replication
 	// and the AOF.
 	PropagateHook func(c *Client, argv [][]byte)
+	// WriteHook, when set, runs before every write command's Proc with its
+	// slots locked (persistence: copy-on-write snapshot capture).
+	WriteHook func(c *Client)
+	// FlushHook, when set, runs before a client's replies are written to
+	// its socket (persistence: appendfsync always waits for the fsync).
+	FlushHook func(c *Client)
+	// Loading is set while the dataset is loaded from disk: commands
+	// without FlagLoading are answered -LOADING.
+	Loading atomic.Bool
 	// Closers run on shutdown, in order (cluster bus, persistence...).
 	Closers []func()
 
@@ -302,6 +311,11 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		c.W.Error(fmt.Sprintf(ErrPubSubCtx, cmd.Name))
 		return
 	}
+	if s.Loading.Load() && cmd.Flags&FlagLoading == 0 {
+		c.W.Error("LOADING Redis is loading the dataset in memory")
+		c.abortMulti()
+		return
+	}
 	if c.InMulti && !multiControl(cmd) {
 		if cmd.Flags&FlagNoMulti != 0 {
 			c.W.Error("ERR Command not allowed inside a transaction")
@@ -338,6 +352,9 @@ func (s *Server) call(c *Client, cmd *Command, argv [][]byte) {
 	c.Argv, c.Cmd = argv, cmd
 	c.Dirty, c.Propagate = 0, nil
 	c.Now = nowMs()
+	if cmd.Flags&FlagWrite != 0 && s.WriteHook != nil {
+		s.WriteHook(c)
+	}
 	cmd.Proc(c)
 	cmd.calls.Add(1)
 	if c.Dirty > 0 && s.PropagateHook != nil && cmd.Flags&FlagNoPropagate == 0 {

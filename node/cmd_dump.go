@@ -1,0 +1,166 @@
+package node
+
+// DUMP, RESTORE and RESTORE-ASKING (Redis 7.0 cluster.c semantics). The
+// payload format is described in codec.go: Redis's framing around slotkv's
+// own value encoding, so payloads move between slotkv nodes only.
+
+import (
+	"strconv"
+)
+
+func init() {
+	keyspace := func(cmd *Command) *Command {
+		cmd.Group = "generic"
+		cmd.ACL = []string{"@keyspace"}
+		return cmd
+	}
+	register(
+		keyspace(&Command{Name: "dump", Arity: 2, Flags: FlagReadOnly, First: 1, Last: 1, Step: 1,
+			Since: "2.6.0", Summary: "Returns a serialized representation of the value stored at a key.",
+			Complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size.",
+			Tips:       []string{"nondeterministic_output"}, Proc: cmdDump}),
+		keyspace(&Command{Name: "restore", Arity: -4, Flags: FlagWrite | FlagDenyOOM, First: 1, Last: 1, Step: 1,
+			Since: "2.6.0", Summary: "Creates a key from the serialized representation of a value.",
+			Complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size.",
+			ACL:        []string{"@keyspace", "@dangerous"}, Proc: cmdRestore}),
+		keyspace(&Command{Name: "restore-asking", Arity: -4, Flags: FlagWrite | FlagDenyOOM | FlagAsking, First: 1, Last: 1, Step: 1,
+			Since: "3.0.0", Summary: "An internal command for migrating keys in a cluster.",
+			Complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size.",
+			ACL:        []string{"@keyspace", "@dangerous"}, Proc: cmdRestore}),
+	)
+}
+
+func cmdDump(c *Client) {
+	_, e := c.Lookup(c.Argv[1])
+	if e == nil {
+		c.W.Null()
+		return
+	}
+	p, err := AppendDumpPayload(nil, e)
+	if err != nil {
+		c.W.Error(err.Error())
+		return
+	}
+	c.W.Bulk(p)
+}
+
+// RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
+func cmdRestore(c *Client) {
+	argv := c.Argv
+	replace, absttl := false, false
+	idle, freq := int64(-1), int64(-1)
+	for j := 4; j < len(argv); j++ {
+		additional := len(argv) - j - 1
+		switch {
+		case dumpArgIs(argv[j], "replace"):
+			replace = true
+		case dumpArgIs(argv[j], "absttl"):
+			absttl = true
+		case dumpArgIs(argv[j], "idletime") && additional >= 1 && freq == -1:
+			n, ok := ParseInt(argv[j+1])
+			if !ok {
+				c.W.Error(ErrNotInt)
+				return
+			}
+			if n < 0 {
+				c.W.Error("ERR Invalid IDLETIME value, must be >= 0")
+				return
+			}
+			idle = n
+			j++
+		case dumpArgIs(argv[j], "freq") && additional >= 1 && idle == -1:
+			n, ok := ParseInt(argv[j+1])
+			if !ok {
+				c.W.Error(ErrNotInt)
+				return
+			}
+			if n < 0 || n > 255 {
+				c.W.Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
+				return
+			}
+			freq = n // accepted; slotkv keeps no LFU counter
+			j++
+		default:
+			c.W.Error(ErrSyntax)
+			return
+		}
+	}
+	key := argv[1]
+	s, old := c.Lookup(key)
+	if !replace && old != nil {
+		c.W.Error("BUSYKEY Target key name already exists.")
+		return
+	}
+	ttl, ok := ParseInt(argv[2])
+	if !ok {
+		c.W.Error(ErrNotInt)
+		return
+	}
+	if ttl < 0 {
+		c.W.Error("ERR Invalid TTL value, must be >= 0")
+		return
+	}
+	e, err := DecodeDumpPayload(argv[3])
+	if err != nil {
+		c.W.Error(err.Error())
+		return
+	}
+	deleted := false
+	if replace && old != nil {
+		deleted = s.Delete(key, c.Now)
+	}
+	if ttl != 0 && !absttl {
+		ttl += c.Now
+	}
+	if ttl != 0 && ttl <= c.Now {
+		// Already expired: the key is not created; a replaced key is gone.
+		if deleted {
+			c.Dirty++
+			c.Propagate = [][]byte{[]byte("DEL"), append([]byte(nil), key...)}
+		}
+		c.W.OK()
+		return
+	}
+	e.Exp = ttl
+	if idle >= 0 {
+		now := c.Now / 1000
+		if idle > now {
+			idle = now
+		}
+		e.LRU = uint32(now - idle)
+	} else {
+		e.LRU = uint32(c.Now / 1000)
+	}
+	s.Set(key, e)
+	c.Dirty++
+	if ttl != 0 && !absttl {
+		// Propagate the TTL as an absolute time, like Redis.
+		p := make([][]byte, 0, len(argv)+1)
+		for i, a := range argv {
+			if i == 2 {
+				p = append(p, strconv.AppendInt(nil, ttl, 10))
+			} else {
+				p = append(p, append([]byte(nil), a...))
+			}
+		}
+		c.Propagate = append(p, []byte("ABSTTL"))
+	}
+	c.W.OK()
+}
+
+// dumpArgIs reports whether b equals the lower-case ASCII word s, ignoring case.
+func dumpArgIs(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		ch := b[i]
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		if ch != s[i] {
+			return false
+		}
+	}
+	return true
+}
