@@ -45,9 +45,6 @@ type Server struct {
 	// the keyspace (after it ran, slot locks still held), for replication
 	// and the AOF.
 	PropagateHook func(c *Client, argv [][]byte)
-	// WriteHook, when set, runs before every write command's Proc with its
-	// slots locked (persistence: copy-on-write snapshot capture).
-	WriteHook func(c *Client)
 	// FlushHook, when set, runs before a client's replies are written to
 	// its socket (persistence: appendfsync always waits for the fsync).
 	FlushHook func(c *Client)
@@ -352,9 +349,6 @@ func (s *Server) call(c *Client, cmd *Command, argv [][]byte) {
 	c.Argv, c.Cmd = argv, cmd
 	c.Dirty, c.Propagate = 0, nil
 	c.Now = nowMs()
-	if cmd.Flags&FlagWrite != 0 && s.WriteHook != nil {
-		s.WriteHook(c)
-	}
 	cmd.Proc(c)
 	cmd.calls.Add(1)
 	if c.Dirty > 0 && s.PropagateHook != nil && cmd.Flags&FlagNoPropagate == 0 {
