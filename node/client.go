@@ -70,6 +70,16 @@ type Client struct {
 	// for (appendfsync always); set by the propagation hook.
 	AckOff atomic.Int64
 
+	// replication
+	isMaster   bool         // this client applies our master's stream
+	replRaw    []byte       // raw stream bytes of the command being applied (isMaster)
+	replFed    bool         // replRaw was forwarded to our backlog
+	scratchRaw []byte       // encoding buffer for replRaw
+	ackFn      func()       // sends REPLCONF ACK to the master (isMaster)
+	woff       int64        // replication offset after this client's last write (WAIT)
+	replPort   int          // REPLCONF listening-port
+	replica    *replicaConn // set once this client became a replica (PSYNC)
+
 	scratch [32]byte
 	cmds    atomic.Int64 // commands processed by this client (INFO stats)
 	lastAt  atomic.Int64 // unix ms of last command (CLIENT LIST idle)

@@ -121,7 +121,9 @@ func (s *Slot) Lookup(key []byte, now int64) *Entry {
 		return nil
 	}
 	if e.Exp != 0 && e.Exp <= now {
-		s.expire(string(key), e)
+		if !replicaMode.Load() {
+			s.expire(string(key), e)
+		}
 		return nil
 	}
 	e.LRU = uint32(now / 1000)
@@ -322,7 +324,7 @@ func (k *Keyspace) expireCycle(start int, budget time.Duration) (next int, remov
 		s := &k.slots[i]
 		i = (i + 1) & (slots.N - 1)
 		s.Lock()
-		for s.volatil > 0 {
+		for s.volatil > 0 && !replicaMode.Load() {
 			now := nowMs()
 			sampled, expired := 0, 0
 			for key, e := range s.keys {

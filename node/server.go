@@ -54,6 +54,9 @@ type Server struct {
 	// Closers run on shutdown, in order (cluster bus, persistence...).
 	Closers []func()
 
+	repl   replState
+	replMu sync.Mutex // serialises ReplicaOf
+
 	listeners []net.Listener
 	clientsMu sync.Mutex
 	clients   map[int64]*Client
@@ -69,12 +72,21 @@ type Server struct {
 	statExpired   atomic.Int64
 	statKeyHits   atomic.Int64
 	statKeyMisses atomic.Int64
+
+	statFullSync         atomic.Int64 // sync_full
+	statPartialOK        atomic.Int64 // sync_partial_ok
+	statPartialErr       atomic.Int64 // sync_partial_err
+	statPartialAsReplica atomic.Int64
 }
 
 // NewServer builds a server from a validated config.
 func NewServer(cfg *Config, log *slog.Logger) *Server {
 	startClock()
 	s := &Server{cfg: cfg, KS: NewKeyspace(), Log: log, clients: map[int64]*Client{}, done: make(chan struct{}), Started: time.Now()}
+	s.initRepl()
+	// Expired keys are propagated as DEL (PropagateHook sees them with a nil
+	// client), so replicas and the AOF follow the master's expiry.
+	OnExpire = func(key string) { s.propagate(nil, [][]byte{[]byte("DEL"), []byte(key)}) }
 	if cfg.ClusterEnabled {
 		// Until the cluster layer publishes a table, this node serves no slot.
 		s.Route.Store(redirect.NewTable(redirect.Node{Endpoint: net.JoinHostPort(cfg.announceIP(), strconv.Itoa(cfg.Port))}))
@@ -192,6 +204,7 @@ func (s *Server) serveConn(conn net.Conn) {
 		delete(s.clients, c.ID)
 		s.clientsMu.Unlock()
 		s.statCmdsDead.Add(c.cmds.Load())
+		s.dropReplica(c)
 		c.cleanup()
 		c.Close()
 	}()
@@ -299,6 +312,14 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		}
 		cmd = sub
 	}
+	if c.isMaster {
+		c.slot = -1
+		if s.routeLocal(c, cmd, argv) {
+			s.call(c, cmd, argv)
+			c.unlockSlots()
+		}
+		return
+	}
 	if !c.Authed && cmd.Flags&FlagNoAuth == 0 {
 		c.W.Error(ErrNoAuth)
 		c.abortMulti()
@@ -332,6 +353,16 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		return
 	}
 	c.lastAt.Store(nowMs())
+	if cmd.Flags&FlagWrite != 0 && replicaMode.Load() && s.Route.Load() == nil {
+		c.W.Error("READONLY You can't write against a read only replica.")
+		return
+	}
+	if cmd.Flags&FlagWrite != 0 {
+		if min := s.Config().MinReplicasToWrite; min > 0 && !replicaMode.Load() && s.goodReplicas(s.Config().MinReplicasMaxLag) < min {
+			c.W.Error("NOREPLICAS Not enough good replicas to write.")
+			return
+		}
+	}
 	if !s.route(c, cmd, argv, false) {
 		c.Asking = false
 		return
@@ -351,14 +382,32 @@ func (s *Server) call(c *Client, cmd *Command, argv [][]byte) {
 	c.Now = nowMs()
 	cmd.Proc(c)
 	cmd.calls.Add(1)
-	if c.Dirty > 0 && s.PropagateHook != nil && cmd.Flags&FlagNoPropagate == 0 {
+	if c.Dirty > 0 && cmd.Flags&FlagNoPropagate == 0 {
 		if c.Propagate != nil {
-			s.PropagateHook(c, c.Propagate)
+			s.propagate(c, c.Propagate)
 		} else {
-			s.PropagateHook(c, argv)
+			s.propagate(c, argv)
 		}
 	}
 	c.Argv = nil
+}
+
+// propagate hands a write that changed the keyspace to replication and to
+// PropagateHook (the AOF). Slot locks of the write are held, so the stream
+// order matches the order of changes per key. c is nil for expiry DELs.
+func (s *Server) propagate(c *Client, argv [][]byte) {
+	if c != nil && c.isMaster {
+		// Forward the master's bytes verbatim so offsets match exactly.
+		s.repl.mu.Lock()
+		s.appendStreamLocked(c.replRaw)
+		s.repl.mu.Unlock()
+		c.replFed = true
+	} else if s.repl.active.Load() {
+		s.feedRepl(c, argv)
+	}
+	if s.PropagateHook != nil {
+		s.PropagateHook(c, argv)
+	}
 }
 
 // route computes the command's slot, checks cluster routing and, unless
@@ -382,7 +431,7 @@ func (s *Server) route(c *Client, cmd *Command, argv [][]byte, checkOnly bool) b
 		}
 	}
 	t := s.Route.Load()
-	if t != nil {
+	if t != nil && !c.isMaster {
 		req := redirect.Request{Slot: slot, CrossSlot: cross, Write: cmd.Flags&FlagWrite != 0, Asking: c.Asking || cmd.Flags&FlagAsking != 0, ReadOnly: c.ReadOnly}
 		v := redirect.Decide(t, req)
 		if v.Kind == redirect.NeedKeys {
@@ -431,6 +480,29 @@ func (s *Server) route(c *Client, cmd *Command, argv [][]byte, checkOnly bool) b
 	}
 	sort.Ints(ss)
 	ss = dedup(ss)
+	c.lockSlots(ss)
+	return true
+}
+
+// routeLocal locks the command's slots without any routing decision (the
+// master's stream is applied whatever this node's view of ownership).
+func (s *Server) routeLocal(c *Client, cmd *Command, argv [][]byte) bool {
+	if !cmd.HasKeys() {
+		return true
+	}
+	pos := cmd.KeyPositions(argv, c.keyBuf[:0])
+	if len(pos) == 0 {
+		return true
+	}
+	ss := c.lockBuf[:0]
+	for _, p := range pos {
+		ss = append(ss, slots.Of(argv[p]))
+	}
+	sort.Ints(ss)
+	ss = dedup(ss)
+	if len(ss) == 1 {
+		c.slot = ss[0]
+	}
 	c.lockSlots(ss)
 	return true
 }

@@ -66,6 +66,8 @@ type Reader struct {
 	want  int   // declared args, -1 before the header
 	marks []int // start,end pairs of parsed args
 	args  [][]byte
+
+	consumed int64 // bytes dropped from buf by compaction/rewind (see Consumed)
 }
 
 // NewReader returns a reader over rd with limits l.
@@ -104,6 +106,7 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 // fill reads more bytes, compacting or growing the buffer as needed.
 func (r *Reader) fill() error {
 	if r.r == r.w {
+		r.consumed += int64(r.r)
 		r.r, r.w = 0, 0
 		if len(r.buf) > 4*r.Limits.InitialBytes {
 			r.buf = make([]byte, r.Limits.InitialBytes) // give back a big buffer
@@ -112,6 +115,7 @@ func (r *Reader) fill() error {
 	if r.w == len(r.buf) {
 		if r.r > 0 {
 			n := copy(r.buf, r.buf[r.r:r.w])
+			r.consumed += int64(r.r)
 			r.r, r.w = 0, n
 		} else {
 			nb := make([]byte, len(r.buf)*2)
