@@ -186,16 +186,33 @@ func cmdCopy(c *Client) {
 			ne.Enc |= strEncUnshared
 		}
 	} else {
-		d, ok := e.Obj.(Duplicator)
-		if !ok {
-			c.W.Error("ERR COPY is not supported for values of type " + e.Obj.Type())
+		o, err := keysDupObject(e)
+		if err != nil {
+			c.W.Error(err.Error())
 			return
 		}
-		ne.Obj = d.Dup()
+		ne.Obj = o
 	}
 	ds.Set(dst, ne)
 	c.Dirty++
 	c.W.Int(1)
+}
+
+// keysDupObject deep-copies e's Object: with its Dup method when it has one,
+// else through the value codec (encode + decode never aliases).
+func keysDupObject(e *Entry) (Object, error) {
+	if d, ok := e.Obj.(Duplicator); ok {
+		return d.Dup(), nil
+	}
+	b, err := AppendValue(nil, e)
+	if err != nil {
+		return nil, err
+	}
+	ne, err := DecodeValue(b)
+	if err != nil {
+		return nil, err
+	}
+	return ne.Obj, nil
 }
 
 // keysBytes views a map key as bytes without copying (read only).

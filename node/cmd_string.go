@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 )
 
 // String encoding hints kept in Entry.Enc.
@@ -556,6 +557,9 @@ func strParseLongDouble(b []byte) (f *big.Float, inf int, ok bool) {
 		if ch == '_' || ch == ' ' {
 			return nil, 0, false
 		}
+	}
+	if len(body) > 1 && body[0] == '0' && strings.IndexByte("bBoO", body[1]) >= 0 {
+		return nil, 0, false // Go's base prefixes; strtold reads "0" and stops
 	}
 	if len(body) > 1 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X') {
 		hasP := false
