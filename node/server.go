@@ -432,7 +432,7 @@ func (s *Server) route(c *Client, cmd *Command, argv [][]byte, checkOnly bool) b
 	}
 	t := s.Route.Load()
 	if t != nil && !c.isMaster {
-		req := redirect.Request{Slot: slot, CrossSlot: cross, Write: cmd.Flags&FlagWrite != 0, Asking: c.Asking || cmd.Flags&FlagAsking != 0, ReadOnly: c.ReadOnly}
+		req := redirect.Request{Slot: slot, CrossSlot: cross, Write: cmd.Flags&FlagWrite != 0, Asking: c.Asking || cmd.Flags&FlagAsking != 0, ReadOnly: c.ReadOnly, Migrate: cmd.Name == "migrate"}
 		v := redirect.Decide(t, req)
 		if v.Kind == redirect.NeedKeys {
 			sl := &s.KS.slots[slot]

@@ -80,6 +80,7 @@ type Request struct {
 	Write     bool // command may modify the keyspace
 	Asking    bool // client sent ASKING just before
 	ReadOnly  bool // client sent READONLY (replica reads)
+	Migrate   bool // the command is MIGRATE: served locally while the slot is open
 	// KeysKnown is true when Present/Missing have been filled in; Decide
 	// returns NeedKeys when it needs them and they are not known yet.
 	KeysKnown bool
@@ -115,6 +116,9 @@ func Decide(t *Table, r Request) Verdict {
 		if r.Write {
 			return Verdict{Kind: DownRO, Slot: slot}
 		}
+	}
+	if r.Migrate && (t.Migrating[slot] != None || t.Importing[slot] != None) {
+		return Verdict{Kind: Serve, Slot: slot}
 	}
 	if owner == t.Self {
 		if mig := t.Migrating[slot]; mig != None {
