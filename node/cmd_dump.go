@@ -11,7 +11,9 @@ import (
 func init() {
 	keyspace := func(cmd *Command) *Command {
 		cmd.Group = "generic"
-		cmd.ACL = []string{"@keyspace"}
+		if cmd.ACL == nil {
+			cmd.ACL = []string{"@keyspace"}
+		}
 		return cmd
 	}
 	register(

@@ -65,19 +65,19 @@ func RedisCRC64(crc uint64, p []byte) uint64 {
 // ---------------------------------------------------------------------------
 // Primitive encoders
 
-func appendUv(dst []byte, v uint64) []byte { return binary.AppendUvarint(dst, v) }
+func codecUv(dst []byte, v uint64) []byte { return binary.AppendUvarint(dst, v) }
 
-func appendStr(dst []byte, s []byte) []byte {
+func codecStr(dst []byte, s []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(s)))
 	return append(dst, s...)
 }
 
-func appendStrS(dst []byte, s string) []byte {
+func codecStrS(dst []byte, s string) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(s)))
 	return append(dst, s...)
 }
 
-func appendF64(dst []byte, f float64) []byte {
+func codecF64(dst []byte, f float64) []byte {
 	return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
 }
 
@@ -212,7 +212,7 @@ func registerObjectCodec(oc *objectCodec) {
 func AppendValue(dst []byte, e *Entry) ([]byte, error) {
 	if e.Obj == nil {
 		dst = append(dst, tagString)
-		return appendStr(dst, e.Str), nil
+		return codecStr(dst, e.Str), nil
 	}
 	oc := codecByType[e.Obj.Type()]
 	if oc == nil {

@@ -57,6 +57,11 @@ type Config struct {
 	AppendDirname  string
 	Save           string // "" disables; "900 1 300 10"
 	DBFilename     string
+	// AOF tuning (options registered in persistence.go)
+	AutoAOFRewritePct int
+	AutoAOFRewriteMin int64
+	AOFLoadTruncated  bool
+	AOFUseRDBPreamble bool
 
 	MaxMemory        int64
 	MaxMemoryPolicy  string
@@ -82,6 +87,7 @@ func DefaultConfig() Config {
 		ClusterMigrationBarrier: 1, ClusterAllowReplicaMig: true,
 		AppendFsync: "everysec", AppendFilename: "appendonly.aof", AppendDirname: "appendonlydir",
 		Save: "3600 1 300 100 60 10000", DBFilename: "dump.rdb",
+		AutoAOFRewritePct: 100, AutoAOFRewriteMin: 64 << 20, AOFLoadTruncated: true, AOFUseRDBPreamble: true,
 		MaxMemoryPolicy: "noeviction", MaxMemorySamples: 5,
 		ReplicaReadOnly: true, ReplBacklogSize: 1 << 20, MinReplicasMaxLag: 10,
 		Ignored: map[string]string{},
