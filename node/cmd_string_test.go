@@ -306,3 +306,27 @@ func BenchmarkStringHotPath(b *testing.B) {
 		})
 	}
 }
+
+// TestResp3Replies checks the RESP3 shapes (null "_", map "%") against
+// replies recorded from redis-server 7.0.15 after HELLO 3.
+func TestResp3Replies(t *testing.T) {
+	e := newStrTestEnv(t)
+	e.c.W.Proto = 3
+	e.do("SET", "s1", "ohmytext")
+	e.do("SET", "s2", "mynewtext")
+	runCases(t, e, []replyCase{
+		{a("GET", "nokey"), "_\r\n"},
+		{a("SET", "s1", "v", "NX"), "_\r\n"},
+		{a("MGET", "s1", "nokey"), "*2\r\n$8\r\nohmytext\r\n_\r\n"},
+		{a("LCS", "s1", "s2", "IDX", "MINMATCHLEN", "4"), "%2\r\n$7\r\nmatches\r\n*1\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n$3\r\nlen\r\n:6\r\n"},
+		{a("BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "10"), "*1\r\n_\r\n"},
+		{a("OBJECT", "ENCODING", "nokey"), "_\r\n"},
+		{a("GETEX", "nokey"), "_\r\n"},
+		{a("INCRBYFLOAT", "f", "1.5"), "$3\r\n1.5\r\n"},
+		{a("SCAN", "0", "MATCH", "s2"), "*2\r\n$1\r\n0\r\n*1\r\n$2\r\ns2\r\n"},
+	})
+	e.do("DEL", "s1", "s2", "bf", "f")
+	if got := e.do("RANDOMKEY"); got != "_\r\n" {
+		t.Errorf("RANDOMKEY on empty (RESP3) = %q", got)
+	}
+}
