@@ -247,7 +247,7 @@ type aofLog struct {
 	background sync.WaitGroup
 }
 
-func (a *aofLog) manifestPath() string { return filepath.Join(a.dir, a.prefix+".manifest") }
+func (a *aofLog) manifestPath() string    { return filepath.Join(a.dir, a.prefix+".manifest") }
 func (a *aofLog) path(name string) string { return filepath.Join(a.dir, name) }
 
 func newAOFLog(p *Persistence, cfg *Config, startOff int64) *aofLog {
@@ -720,8 +720,8 @@ type nopConn struct{}
 func (nopConn) Read([]byte) (int, error)         { return 0, io.EOF }
 func (nopConn) Write(b []byte) (int, error)      { return len(b), nil }
 func (nopConn) Close() error                     { return nil }
-func (nopConn) LocalAddr() net.Addr               { return fakeAddr{} }
-func (nopConn) RemoteAddr() net.Addr              { return fakeAddr{} }
+func (nopConn) LocalAddr() net.Addr              { return fakeAddr{} }
+func (nopConn) RemoteAddr() net.Addr             { return fakeAddr{} }
 func (nopConn) SetDeadline(time.Time) error      { return nil }
 func (nopConn) SetReadDeadline(time.Time) error  { return nil }
 func (nopConn) SetWriteDeadline(time.Time) error { return nil }

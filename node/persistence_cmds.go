@@ -22,9 +22,9 @@ func init() {
 			ACL: []string{"@admin", "@fast", "@dangerous"}, Tips: []string{"nondeterministic_output"},
 			Summary: "Returns the Unix timestamp of the last successful save to disk.", Complexity: "O(1)", Proc: cmdLastsave},
 		srv(&Command{Name: "shutdown", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale | FlagNoMulti | FlagAllowBusy, Since: "1.0.0",
-			Summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+			Summary:    "Synchronously saves the database(s) to disk and shuts down the Redis server.",
 			Complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
-			Proc: cmdShutdown}),
+			Proc:       cmdShutdown}),
 	)
 }
 
