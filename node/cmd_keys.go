@@ -476,9 +476,9 @@ func cmdObjectIdletime(c *Client) {
 	if e == nil {
 		return
 	}
-	idle := int64(uint32(c.Now/1000) - e.LRU)
-	if idle < 0 || e.LRU > uint32(c.Now/1000) {
-		idle = 0
+	var idle int64
+	if now := uint32(c.Now / 1000); now > e.LRU {
+		idle = int64(now - e.LRU)
 	}
 	c.W.Int(idle)
 }

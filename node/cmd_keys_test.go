@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slotkv/slotkv/slots"
 )
 
 func TestKeyCommands(t *testing.T) {
@@ -299,4 +301,31 @@ func newTestServerClient(t *testing.T, s *Server) (*Server, *Client) {
 	_, c := newTestServer(t, false)
 	c.srv = s
 	return s, c
+}
+
+// TestIdletimeTouch checks which commands count as an access (Redis's
+// LOOKUP_NOTOUCH commands TYPE, TTL, EXISTS, OBJECT do not).
+func TestIdletimeTouch(t *testing.T) {
+	e := newStrTestEnv(t)
+	e.do("SET", "k", "v")
+	age := func() {
+		sl := e.s.KS.Slot(slots.Of([]byte("k")))
+		sl.Lock()
+		sl.keys["k"].LRU -= 100
+		sl.Unlock()
+	}
+	age()
+	for _, c := range [][]string{{"TYPE", "k"}, {"TTL", "k"}, {"EXISTS", "k"}, {"OBJECT", "ENCODING", "k"}, {"PEXPIRETIME", "k"}} {
+		e.do(c...)
+	}
+	if got := e.do("OBJECT", "IDLETIME", "k"); got != ":100\r\n" {
+		t.Fatalf("IDLETIME after no-touch commands = %q, want :100", got)
+	}
+	for _, c := range [][]string{{"GET", "k"}, {"TOUCH", "k"}, {"STRLEN", "k"}, {"APPEND", "k", "x"}} {
+		age()
+		e.do(c...)
+		if got := e.do("OBJECT", "IDLETIME", "k"); got != ":0\r\n" {
+			t.Errorf("IDLETIME after %q = %q, want :0", c, got)
+		}
+	}
 }
