@@ -285,8 +285,9 @@ func strView(s string) []byte {
 // random elements by probing random buckets. Rehashing is done at once
 // (not incrementally).
 type strDict struct {
-	tab []*dictNode
-	n   int
+	tab      []*dictNode
+	n        int
+	maxChain int // upper bound of the longest chain (for fair random picks)
 }
 
 type dictNode struct {
@@ -334,6 +335,7 @@ func (d *strDict) find(k []byte) *dictNode {
 // set inserts or updates k; reports whether k is new.
 func (d *strDict) set(k, v []byte) bool {
 	b := d.bucket(k)
+	l := 1
 	for n := d.tab[b]; n != nil; n = n.next {
 		if int(n.klen) == len(k) && n.key() == string(k) {
 			if n.val() != string(v) {
@@ -341,8 +343,10 @@ func (d *strDict) set(k, v []byte) bool {
 			}
 			return false
 		}
+		l++
 	}
 	d.tab[b] = &dictNode{kv: makeKV(k, v), klen: uint32(len(k)), next: d.tab[b]}
+	d.maxChain = max(d.maxChain, l)
 	d.n++
 	if d.n > len(d.tab) {
 		d.resize(len(d.tab) * 2)
@@ -353,12 +357,15 @@ func (d *strDict) set(k, v []byte) bool {
 // add inserts k (no value) if absent; reports whether it was added.
 func (d *strDict) add(k []byte) bool {
 	b := d.bucket(k)
+	l := 1
 	for n := d.tab[b]; n != nil; n = n.next {
 		if int(n.klen) == len(k) && n.key() == string(k) {
 			return false
 		}
+		l++
 	}
 	d.tab[b] = &dictNode{kv: makeKV(k, nil), klen: uint32(len(k)), next: d.tab[b]}
+	d.maxChain = max(d.maxChain, l)
 	d.n++
 	if d.n > len(d.tab) {
 		d.resize(len(d.tab) * 2)
@@ -398,6 +405,14 @@ func (d *strDict) resize(size int) {
 			n = next
 		}
 	}
+	d.maxChain = 0
+	for _, n := range d.tab {
+		l := 0
+		for ; n != nil; n = n.next {
+			l++
+		}
+		d.maxChain = max(d.maxChain, l)
+	}
 }
 
 func (d *strDict) each(fn func(n *dictNode) bool) {
@@ -410,22 +425,24 @@ func (d *strDict) each(fn func(n *dictNode) bool) {
 	}
 }
 
-// random returns a random node; the dict must not be empty.
+// random returns a uniformly random node; the dict must not be empty. It
+// picks a random bucket and a random chain position below the longest
+// chain length, retrying on a miss (rejection sampling), so every element
+// has the same chance regardless of its chain's length.
 func (d *strDict) random() *dictNode {
-	mask := len(d.tab) - 1
-	var head *dictNode
-	for head == nil {
-		head = d.tab[rand.IntN(mask+1)]
+	size := len(d.tab)
+	for {
+		x := rand.Uint64()
+		b := int(x % uint64(size))
+		j := int((x / uint64(size)) % uint64(d.maxChain))
+		n := d.tab[b]
+		for ; n != nil && j > 0; j-- {
+			n = n.next
+		}
+		if n != nil {
+			return n
+		}
 	}
-	l := 0
-	for n := head; n != nil; n = n.next {
-		l++
-	}
-	k := rand.IntN(l)
-	for ; k > 0; k-- {
-		head = head.next
-	}
-	return head
 }
 
 // scan visits the bucket at cursor and returns the next cursor (0 = done),
@@ -490,7 +507,7 @@ func (h *Hash) Dup() Object {
 
 // dup copies the table and its nodes; the immutable kv strings are shared.
 func (d *strDict) dup() *strDict {
-	nd := &strDict{tab: make([]*dictNode, len(d.tab)), n: d.n}
+	nd := &strDict{tab: make([]*dictNode, len(d.tab)), n: d.n, maxChain: d.maxChain}
 	for i, n := range d.tab {
 		var tail **dictNode = &nd.tab[i]
 		for ; n != nil; n = n.next {
