@@ -81,8 +81,9 @@ type Client struct {
 	replica    *replicaConn // set once this client became a replica (PSYNC)
 
 	scratch [32]byte
-	cmds    atomic.Int64 // commands processed by this client (INFO stats)
-	lastAt  atomic.Int64 // unix ms of last command (CLIENT LIST idle)
+	cmds    atomic.Int64            // commands processed by this client (INFO stats)
+	lastAt  atomic.Int64            // unix ms of last command (CLIENT LIST idle)
+	lastCmd atomic.Pointer[Command] // last command run (CLIENT LIST cmd=)
 	Flags   atomic.Uint32
 	DB      int
 }

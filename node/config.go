@@ -72,6 +72,10 @@ type Config struct {
 	MinReplicasToWrite int
 	MinReplicasMaxLag  int
 
+	// ConfigFile is the absolute path of the config file the server was
+	// started with ("" when none); CONFIG REWRITE writes it back.
+	ConfigFile string
+
 	// Options we accept but do not act on yet, as given.
 	Ignored map[string]string
 }

@@ -334,6 +334,9 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		c.abortMulti()
 		return
 	}
+	if pausedServers.Load() != 0 {
+		s.pauseWait(c, cmd)
+	}
 	if c.InMulti && !multiControl(cmd) {
 		if cmd.Flags&FlagNoMulti != 0 {
 			c.W.Error("ERR Command not allowed inside a transaction")
@@ -353,6 +356,7 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		return
 	}
 	c.lastAt.Store(nowMs())
+	c.lastCmd.Store(cmd)
 	if cmd.Flags&FlagWrite != 0 && replicaMode.Load() && s.Route.Load() == nil {
 		c.W.Error("READONLY You can't write against a read only replica.")
 		return

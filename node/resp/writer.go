@@ -34,8 +34,15 @@ func (w *Writer) Simple(s string) {
 // OK writes +OK.
 func (w *Writer) OK() { w.B = append(w.B, "+OK\r\n"...) }
 
+// ErrorHook, when set (once, at init), sees the text of every error reply
+// (INFO errorstats / total_error_replies).
+var ErrorHook func(msg string)
+
 // Error writes -s; s is the full error text such as "ERR syntax error".
 func (w *Writer) Error(s string) {
+	if ErrorHook != nil {
+		ErrorHook(s)
+	}
 	w.B = append(w.B, '-')
 	for i := 0; i < len(s); i++ { // errors are one line
 		if c := s[i]; c == '\r' || c == '\n' {
