@@ -39,9 +39,10 @@ type Hash struct {
 	d  *strDict // hashtable encoding
 }
 
-// Redis 7 defaults: hash-max-listpack-entries 128, hash-max-listpack-value 64.
+// redis-server 7.0 defaults: hash-max-listpack-entries 512,
+// hash-max-listpack-value 64.
 var (
-	HashMaxListpackEntries = 128
+	HashMaxListpackEntries = 512
 	HashMaxListpackValue   = 64
 )
 

@@ -81,11 +81,11 @@ func TestHashEncodingThresholds(t *testing.T) {
 		h.Set([]byte(fmt.Sprint("f", i)), []byte("v"))
 	}
 	if h.Encoding() != "listpack" {
-		t.Fatalf("128 fields: %s", h.Encoding())
+		t.Fatalf("%d fields: %s", HashMaxListpackEntries, h.Encoding())
 	}
 	h.Set([]byte("one-more"), []byte("v"))
 	if h.Encoding() != "hashtable" {
-		t.Fatalf("129 fields: %s", h.Encoding())
+		t.Fatalf("%d fields: %s", HashMaxListpackEntries+1, h.Encoding())
 	}
 	h2 := NewHash()
 	h2.Set([]byte("f"), []byte(strings.Repeat("x", 64)))
@@ -96,7 +96,7 @@ func TestHashEncodingThresholds(t *testing.T) {
 	if h2.Encoding() != "hashtable" {
 		t.Fatalf("65-byte value: %s", h2.Encoding())
 	}
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 600; i++ {
 		h.Delete([]byte(fmt.Sprint("f", i)))
 	}
 	if h.Encoding() != "hashtable" || h.Len() != 1 {
