@@ -1,13 +1,19 @@
 package node
 
-// The smallest command set needed to boot, benchmark and test the core.
-// Families live in their own cmd_*.go files and register in init().
+// PING, ECHO and QUIT. The rest of the connection family (HELLO, AUTH,
+// SELECT, RESET) is in cmd_conn.go, CLIENT in cmd_client.go.
 
 func init() {
 	register(
-		&Command{Name: "ping", Arity: -1, Flags: FlagFast | FlagStale | FlagLoading, Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Proc: cmdPing},
-		&Command{Name: "echo", Arity: 2, Flags: FlagFast | FlagStale | FlagLoading, Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Proc: func(c *Client) { c.W.Bulk(c.Argv[1]) }},
-		&Command{Name: "quit", Arity: -1, Flags: FlagNoAuth | FlagFast | FlagStale | FlagLoading | FlagAllowBusy, Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Proc: func(c *Client) { c.W.OK(); c.CloseAfterReply = true }},
+		// Flags as redis-server 7.0.15's COMMAND INFO (PING is only "fast":
+		// it answers -LOADING while loading, like Redis).
+		&Command{Name: "ping", Arity: -1, Flags: FlagFast, Group: "connection", Since: "1.0.0",
+			Summary: "Returns the server's liveliness response.", Complexity: "O(1)",
+			Tips: []string{"request_policy:all_shards", "response_policy:all_succeeded"}, Proc: cmdPing},
+		&Command{Name: "echo", Arity: 2, Flags: FlagFast | FlagStale | FlagLoading, Group: "connection", Since: "1.0.0",
+			Summary: "Returns the given string.", Complexity: "O(1)", Proc: func(c *Client) { c.W.Bulk(c.Argv[1]) }},
+		&Command{Name: "quit", Arity: -1, Flags: FlagNoScript | FlagNoAuth | FlagFast | FlagStale | FlagLoading | FlagAllowBusy, Group: "connection", Since: "1.0.0",
+			Summary: "Closes the connection.", Complexity: "O(1)", Proc: func(c *Client) { c.W.OK(); c.CloseAfterReply = true }},
 	)
 }
 

@@ -310,7 +310,6 @@ func init() {
 			"caching":      sub(3, ns, "6.0.0", "Instructs the server whether to track the keys in the next request.", cmdClientCaching, conn),
 			"help":         sub(2, FlagLoading|FlagStale, "5.0.0", "Returns helpful text about the different subcommands.", cmdClientHelp, conn),
 		}})
-	cleanupHooks = append(cleanupHooks, func(c *Client) { c.lastCmd.Store(nil) })
 }
 
 func cmdClientGetname(c *Client) {
