@@ -60,7 +60,7 @@ func bitLookupForWrite(c *Client, maxbit uint64) *Entry {
 	e := s.Lookup(key, c.Now)
 	n := int(maxbit>>3) + 1
 	if e == nil {
-		return s.Set(key, &Entry{Str: make([]byte, n), Enc: strEncRaw, LRU: uint32(c.Now / 1000)})
+		return s.Set(key, &Entry{Str: make([]byte, n), Enc: strEncRaw})
 	}
 	if e.Obj != nil {
 		c.W.Error(ErrWrongType)
@@ -470,7 +470,7 @@ func cmdBitop(c *Client) {
 func strStoreOwned(c *Client, s *Slot, key []byte, buf []byte, enc uint8) {
 	e := s.Lookup(key, c.Now)
 	if e == nil {
-		s.Set(key, &Entry{Str: buf, Enc: enc, LRU: uint32(c.Now / 1000)})
+		s.Set(key, &Entry{Str: buf, Enc: enc})
 		return
 	}
 	e.Obj = nil

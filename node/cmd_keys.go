@@ -56,8 +56,10 @@ func cmdDel(c *Client) {
 	for _, key := range c.Argv[1:] {
 		s := c.SlotFor(key)
 		// Lookup first so an expired key goes through expiry (and its
-		// propagation) rather than counting as deleted.
-		if s.Lookup(key, c.Now) != nil && s.Delete(key, c.Now) {
+		// propagation) rather than counting as deleted. Delete always: a
+		// replica keeps expired keys until its master's DEL arrives.
+		s.Lookup(key, c.Now)
+		if s.Delete(key, c.Now) {
 			n++
 		}
 	}
@@ -178,7 +180,7 @@ func cmdCopy(c *Client) {
 		c.W.Int(0)
 		return
 	}
-	ne := &Entry{Exp: e.Exp, LRU: uint32(c.Now / 1000)}
+	ne := &Entry{Exp: e.Exp}
 	if e.Obj == nil {
 		ne.Str = strCopy(e.Str)
 		ne.Enc = e.Enc
@@ -471,9 +473,39 @@ func cmdObjectRefcount(c *Client) {
 	c.W.Int(1)
 }
 
+// objectLFUPolicy reports whether an LFU maxmemory policy is selected, in
+// which case Entry.LRU holds Redis's LFU layout (16-bit minutes, 8-bit
+// logarithmic counter) instead of an access time.
+func objectLFUPolicy(c *Client) bool {
+	p := c.srv.Config().MaxMemoryPolicy
+	return p == "allkeys-lfu" || p == "volatile-lfu"
+}
+
+// objectLFUCounter is Redis's LFUDecrAndReturn with lfu-decay-time 1: the
+// counter decremented by the minutes since its last decrement.
+func objectLFUCounter(v uint32, nowMs int64) int64 {
+	counter := v & 0xFF
+	ldt := (v >> 8) & 0xFFFF
+	now := uint32(nowMs/60000) & 0xFFFF
+	elapsed := now - ldt
+	if now < ldt {
+		elapsed = 65535 - ldt + now
+	}
+	if elapsed >= counter {
+		return 0
+	}
+	return int64(counter - elapsed)
+}
+
+const objectLFUNote = " Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+
 func cmdObjectIdletime(c *Client) {
 	e := objectLookup(c)
 	if e == nil {
+		return
+	}
+	if objectLFUPolicy(c) {
+		c.W.Error("ERR An LFU maxmemory policy is selected, idle time not tracked." + objectLFUNote)
 		return
 	}
 	var idle int64
@@ -484,10 +516,15 @@ func cmdObjectIdletime(c *Client) {
 }
 
 func cmdObjectFreq(c *Client) {
-	if objectLookup(c) == nil {
+	e := objectLookup(c)
+	if e == nil {
 		return
 	}
-	c.W.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+	if !objectLFUPolicy(c) {
+		c.W.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked." + objectLFUNote)
+		return
+	}
+	c.W.Int(objectLFUCounter(e.LRU, c.Now))
 }
 
 var objectHelp = []string{

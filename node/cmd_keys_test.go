@@ -329,3 +329,34 @@ func TestIdletimeTouch(t *testing.T) {
 		}
 	}
 }
+
+func TestObjectFreqIdletimePolicies(t *testing.T) {
+	e := newStrTestEnv(t)
+	e.do("SET", "k", "v")
+	if got := e.do("OBJECT", "FREQ", "k"); got[0] != '-' {
+		t.Fatalf("OBJECT FREQ without an LFU policy = %q", got)
+	}
+	e.s.UpdateConfig(func(c *Config) error { c.MaxMemoryPolicy = "allkeys-lfu"; return nil })
+	if got := e.do("OBJECT", "IDLETIME", "k"); got != "-ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.\r\n" {
+		t.Fatalf("OBJECT IDLETIME with an LFU policy = %q", got)
+	}
+	if got := e.do("OBJECT", "FREQ", "k"); got[0] != ':' {
+		t.Fatalf("OBJECT FREQ with an LFU policy = %q", got)
+	}
+	if got := e.do("OBJECT", "FREQ", "nokey"); got != "$-1\r\n" {
+		t.Fatalf("OBJECT FREQ of a missing key = %q", got)
+	}
+	now := int64(1_000_000) * 60000
+	m := uint32(now/60000) & 0xFFFF
+	for _, c := range []struct {
+		v    uint32
+		now  int64
+		want int64
+	}{
+		{m<<8 | 5, now, 5}, {m<<8 | 5, now + 3*60000, 2}, {m<<8 | 5, now + 10*60000, 0}, {(m-1)<<8 | 200, now, 199},
+	} {
+		if got := objectLFUCounter(c.v, c.now); got != c.want {
+			t.Errorf("objectLFUCounter(%x, %d) = %d, want %d", c.v, c.now, got, c.want)
+		}
+	}
+}

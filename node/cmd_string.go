@@ -133,7 +133,7 @@ func strInt(n int64) []byte { return strconv.AppendInt(make([]byte, 0, 20), n, 1
 // existing key allocates nothing.
 func strStore(c *Client, s *Slot, key []byte, e *Entry, val []byte, exp int64, keepTTL bool, enc uint8) {
 	if e == nil {
-		s.Set(key, &Entry{Str: strCopy(val), Exp: exp, Enc: enc, LRU: uint32(c.Now / 1000)})
+		s.Set(key, &Entry{Str: strCopy(val), Exp: exp, Enc: enc})
 		return
 	}
 	if e.Obj == nil && cap(e.Str) >= len(val) && cap(e.Str) <= 2*len(val)+32 {
@@ -143,7 +143,6 @@ func strStore(c *Client, s *Slot, key []byte, e *Entry, val []byte, exp int64, k
 	}
 	e.Obj = nil
 	e.Enc = enc
-	e.LRU = uint32(c.Now / 1000)
 	if !keepTTL && e.Exp != exp {
 		s.SetExpire(e, exp)
 	}
@@ -507,7 +506,7 @@ func strIncr(c *Client, incr int64) {
 		e.Enc = strEncAuto
 		s.Modified(key)
 	} else {
-		s.Set(key, &Entry{Str: strconv.AppendInt(make([]byte, 0, 8), v, 10), LRU: uint32(c.Now / 1000)})
+		s.Set(key, &Entry{Str: strconv.AppendInt(make([]byte, 0, 8), v, 10)})
 	}
 	c.Dirty++
 	c.W.Int(v)
@@ -667,7 +666,7 @@ func cmdIncrbyfloat(c *Client) {
 		e.Enc = strEncNoInt
 		s.Modified(key)
 	} else {
-		s.Set(key, &Entry{Str: nv, Enc: strEncNoInt, LRU: uint32(c.Now / 1000)})
+		s.Set(key, &Entry{Str: nv, Enc: strEncNoInt})
 	}
 	c.Dirty++
 	c.W.Bulk(nv)
@@ -761,7 +760,7 @@ func cmdSetrange(c *Client) {
 		}
 		b := make([]byte, int(offset)+len(val))
 		copy(b[offset:], val)
-		s.Set(key, &Entry{Str: b, Enc: strEncRaw, LRU: uint32(c.Now / 1000)})
+		s.Set(key, &Entry{Str: b, Enc: strEncRaw})
 		c.Dirty++
 		c.W.Int(int64(len(b)))
 		return
