@@ -732,7 +732,11 @@ func strGrow(b []byte, n int) []byte {
 		clear(b[old:])
 		return b
 	}
-	nb := make([]byte, n, n+n/8)
+	c := 2 * n // like sdsMakeRoomFor: double below 1 MB, then +1 MB
+	if n >= 1<<20 {
+		c = n + 1<<20
+	}
+	nb := make([]byte, n, c)
 	copy(nb, b)
 	return nb
 }
