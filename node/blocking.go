@@ -34,8 +34,8 @@ import (
 // FIFO check can tell them from other waiters (zset blocking, WaitKeys).
 var listWaiters sync.Map // *Waiter -> struct{}
 
-// blockedListClients counts clients blocked in list commands (INFO
-// blocked_clients can add it).
+// blockedListClients counts clients blocked in list commands (blocked
+// clients also carry the ClientBlocked flag for CLIENT LIST and INFO).
 var blockedListClients atomic.Int64
 
 // BlockedListClients returns the number of clients currently blocked in a
@@ -94,7 +94,9 @@ func blockOnLists(c *Client, keys [][]byte, timeout time.Duration, try listTryFu
 		c.SlotFor(k).AddWaiter(k, w)
 	}
 	blockedListClients.Add(1)
+	c.Flags.Or(uint32(ClientBlocked))
 	defer func() { // slot locks held again here
+		c.Flags.And(^uint32(ClientBlocked))
 		for _, k := range keys {
 			c.SlotFor(k).RemoveWaiter(string(k), w)
 		}
