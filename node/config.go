@@ -2,6 +2,7 @@ package node
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -301,7 +302,7 @@ func init() {
 	optString("requirepass", true, func(c *Config) *string { return &c.RequirePass })
 	optString("masterauth", true, func(c *Config) *string { return &c.MasterAuth })
 	optString("masteruser", true, func(c *Config) *string { return &c.MasterUser })
-	optInt("maxclients", true, 1, 1<<31-1, func(c *Config) *int { return &c.MaxClients })
+	optInt("maxclients", true, 1, 1<<32-1, func(c *Config) *int { return &c.MaxClients })
 	opt("proto-max-bulk-len", true, func(c *Config) string { return strconv.FormatInt(c.ProtoMaxBulkLen, 10) }, func(c *Config, v string) error {
 		n, err := ParseMemory(v)
 		if err != nil {
@@ -313,7 +314,7 @@ func init() {
 		c.ProtoMaxBulkLen = n
 		return nil
 	})
-	optEnum("loglevel", true, []string{"debug", "verbose", "notice", "warning", "nothing"}, func(c *Config) *string { return &c.LogLevel })
+	optEnum("loglevel", true, []string{"debug", "verbose", "notice", "warning"}, func(c *Config) *string { return &c.LogLevel })
 	optString("logfile", false, func(c *Config) *string { return &c.LogFile })
 	opt("daemonize", false, func(c *Config) string { return yesno(c.Daemonize) }, func(c *Config, v string) error {
 		b, err := parseYesNo(v)
@@ -328,7 +329,18 @@ func init() {
 	optInt("databases", false, 1, 1<<31-1, func(c *Config) *int { return &c.Databases })
 	optInt("timeout", true, 0, 1<<31-1, func(c *Config) *int { return &c.Timeout })
 	optInt("tcp-keepalive", true, 0, 1<<31-1, func(c *Config) *int { return &c.TCPKeepAlive })
-	optInt("hz", true, 1, 500, func(c *Config) *int { return &c.Hz })
+	// Redis accepts any non-negative hz and clamps it to 1..500.
+	opt("hz", true, func(c *Config) string { return strconv.Itoa(c.Hz) }, func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("argument couldn't be parsed into an integer")
+		}
+		if n < 0 || n > 1<<31-1 {
+			return fmt.Errorf("argument must be between 0 and 2147483647 inclusive")
+		}
+		c.Hz = int(min(max(n, 1), 500))
+		return nil
+	})
 
 	optBool("cluster-enabled", false, func(c *Config) *bool { return &c.ClusterEnabled })
 	optString("cluster-config-file", false, func(c *Config) *string { return &c.ClusterConfigFile })
@@ -382,36 +394,87 @@ var aliases = map[string]string{
 	"min-slaves-max-lag":            "min-replicas-max-lag",
 	"cluster-slave-validity-factor": "cluster-replica-validity-factor",
 	"cluster-slave-no-failover":     "cluster-replica-no-failover",
+	"slave-priority":                "replica-priority",
+	"slave-serve-stale-data":        "replica-serve-stale-data",
+	"slave-lazy-flush":              "replica-lazy-flush",
+	"slave-ignore-maxmemory":        "replica-ignore-maxmemory",
+	"slave-announce-ip":             "replica-announce-ip",
+	"slave-announce-port":           "replica-announce-port",
+	"repl-ping-slave-period":        "repl-ping-replica-period",
+	"slaveof":                       "replicaof",
+	"hash-max-ziplist-entries":      "hash-max-listpack-entries",
+	"hash-max-ziplist-value":        "hash-max-listpack-value",
+	"list-max-ziplist-size":         "list-max-listpack-size",
+	"zset-max-ziplist-entries":      "zset-max-listpack-entries",
+	"zset-max-ziplist-value":        "zset-max-listpack-value",
 }
 
-// knownRedisOptions are redis.conf directives slotkv accepts and ignores
-// (with a warning) so existing config files start.
-var knownRedisOptions = strings.Fields(`tls-port tls-cert-file tls-key-file tls-ca-cert-file tls-auth-clients
-tls-replication tls-cluster unixsocket unixsocketperm tcp-backlog supervised pidfile syslog-enabled syslog-ident
-syslog-facility always-show-logo set-proc-title proc-title-template locale-collate stop-writes-on-bgsave-error
-rdbcompression rdbchecksum sanitize-dump-payload rdb-del-sync-files replica-serve-stale-data slave-serve-stale-data
-repl-diskless-sync repl-diskless-sync-delay repl-diskless-sync-max-replicas repl-diskless-load repl-ping-replica-period
-repl-timeout repl-disable-tcp-nodelay repl-backlog-ttl replica-priority slave-priority propagation-error-behavior
-replica-ignore-disk-write-errors replica-announced replica-announce-ip replica-announce-port acllog-max-len aclfile
-lazyfree-lazy-eviction lazyfree-lazy-expire lazyfree-lazy-server-del replica-lazy-flush lazyfree-lazy-user-del
-lazyfree-lazy-user-flush oom-score-adj oom-score-adj-values disable-thp no-appendfsync-on-rewrite
-auto-aof-rewrite-percentage auto-aof-rewrite-min-size aof-load-truncated aof-use-rdb-preamble aof-timestamp-enabled
-shutdown-timeout shutdown-on-sigint shutdown-on-sigterm lua-time-limit busy-reply-threshold cluster-link-sendbuf-limit
-slowlog-log-slower-than slowlog-max-len latency-monitor-threshold latency-tracking latency-tracking-info-percentiles
-notify-keyspace-events hash-max-listpack-entries hash-max-listpack-value hash-max-ziplist-entries hash-max-ziplist-value
-list-max-listpack-size list-max-ziplist-size list-compress-depth set-max-intset-entries set-max-listpack-entries
-set-max-listpack-value zset-max-listpack-entries zset-max-listpack-value zset-max-ziplist-entries zset-max-ziplist-value
-hll-sparse-max-bytes stream-node-max-bytes stream-node-max-entries activerehashing client-output-buffer-limit
-client-query-buffer-limit dynamic-hz aof-rewrite-incremental-fsync rdb-save-incremental-fsync lfu-log-factor
-lfu-decay-time activedefrag active-defrag-ignore-bytes active-defrag-threshold-lower active-defrag-threshold-upper
-active-defrag-cycle-min active-defrag-cycle-max active-defrag-max-scan-fields jemalloc-bg-thread
-server-cpulist bio-cpulist aof-rewrite-cpulist bgsave-cpulist ignore-warnings maxmemory-eviction-tenacity
-maxmemory-clients io-threads io-threads-do-reads enable-protected-configs enable-debug-command enable-module-command
-rename-command include loadmodule user crash-log-enabled crash-memcheck-enabled use-exit-on-panic
-cluster-allow-pubsubshard-when-down cluster-link-msg-queue-limit replicaof slaveof`)
+// redisDefaults are redis-server 7.0.15 options slotkv accepts without
+// acting on them (a warning is logged), with Redis's default value, so
+// existing config files start and CONFIG GET answers like Redis. An option
+// a subsystem implements (registered in options) takes precedence.
+var redisDefaults = map[string]string{
+	"acl-pubsub-default": "resetchannels", "aclfile": "", "acllog-max-len": "128",
+	"active-defrag-cycle-max": "25", "active-defrag-cycle-min": "1", "active-defrag-ignore-bytes": "104857600",
+	"active-defrag-max-scan-fields": "1000", "active-defrag-threshold-lower": "10", "active-defrag-threshold-upper": "100",
+	"active-expire-effort": "1", "activedefrag": "no", "activerehashing": "yes", "always-show-logo": "no",
+	"aof-disable-auto-gc": "no", "aof-load-truncated": "yes", "aof-rewrite-incremental-fsync": "yes",
+	"aof-timestamp-enabled": "no", "aof-use-rdb-preamble": "yes", "aof_rewrite_cpulist": "",
+	"auto-aof-rewrite-min-size": "67108864", "auto-aof-rewrite-percentage": "100", "bgsave_cpulist": "", "bio_cpulist": "",
+	"busy-reply-threshold": "5000", "lua-time-limit": "5000",
+	"client-output-buffer-limit":          "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+	"client-query-buffer-limit":           "1073741824",
+	"cluster-allow-pubsubshard-when-down": "yes", "cluster-announce-tls-port": "0", "cluster-link-sendbuf-limit": "0",
+	"crash-log-enabled": "yes", "crash-memcheck-enabled": "yes", "disable-thp": "yes", "dynamic-hz": "yes",
+	"enable-debug-command": "no", "enable-module-command": "no", "enable-protected-configs": "no",
+	"hash-max-listpack-entries": "512", "hash-max-listpack-value": "64", "hll-sparse-max-bytes": "3000",
+	"ignore-warnings": "", "io-threads": "1", "io-threads-do-reads": "no", "jemalloc-bg-thread": "yes",
+	"latency-monitor-threshold": "0", "latency-tracking": "yes", "latency-tracking-info-percentiles": "50 99 99.9",
+	"lazyfree-lazy-eviction": "no", "lazyfree-lazy-expire": "no", "lazyfree-lazy-server-del": "no",
+	"lazyfree-lazy-user-del": "no", "lazyfree-lazy-user-flush": "no", "lfu-decay-time": "1", "lfu-log-factor": "10",
+	"list-compress-depth": "0", "list-max-listpack-size": "-2", "maxmemory-clients": "0",
+	"maxmemory-eviction-tenacity": "10", "no-appendfsync-on-rewrite": "no", "notify-keyspace-events": "",
+	"oom-score-adj": "no", "oom-score-adj-values": "0 200 800", "pidfile": "",
+	"proc-title-template": "{title} {listen-addr} {server-mode}", "propagation-error-behavior": "ignore",
+	"rdb-del-sync-files": "no", "rdb-save-incremental-fsync": "yes", "rdbchecksum": "yes", "rdbcompression": "yes",
+	"repl-backlog-ttl": "3600", "repl-disable-tcp-nodelay": "no", "repl-diskless-load": "disabled",
+	"repl-diskless-sync": "yes", "repl-diskless-sync-delay": "5", "repl-diskless-sync-max-replicas": "0",
+	"repl-ping-replica-period": "10", "repl-timeout": "60", "replica-announce-ip": "", "replica-announce-port": "0",
+	"replica-announced": "yes", "replica-ignore-disk-write-errors": "no", "replica-ignore-maxmemory": "yes",
+	"replica-lazy-flush": "no", "replica-priority": "100", "replica-serve-stale-data": "yes", "replicaof": "",
+	"sanitize-dump-payload": "no", "server_cpulist": "", "set-max-intset-entries": "512", "set-proc-title": "yes",
+	"shutdown-on-sigint": "default", "shutdown-on-sigterm": "default", "shutdown-timeout": "10",
+	"slowlog-log-slower-than": "10000", "slowlog-max-len": "128", "socket-mark-id": "0",
+	"stop-writes-on-bgsave-error": "yes", "stream-node-max-bytes": "4096", "stream-node-max-entries": "100",
+	"supervised": "no", "syslog-enabled": "no", "syslog-facility": "local0", "syslog-ident": "redis",
+	"tcp-backlog": "511", "tls-auth-clients": "yes", "tls-ca-cert-dir": "", "tls-ca-cert-file": "", "tls-cert-file": "",
+	"tls-ciphers": "", "tls-ciphersuites": "", "tls-client-cert-file": "", "tls-client-key-file": "",
+	"tls-client-key-file-pass": "", "tls-cluster": "no", "tls-dh-params-file": "", "tls-key-file": "",
+	"tls-key-file-pass": "", "tls-port": "0", "tls-prefer-server-ciphers": "no", "tls-protocols": "",
+	"tls-replication": "no", "tls-session-cache-size": "20480", "tls-session-cache-timeout": "300",
+	"tls-session-caching": "yes", "tracking-table-max-keys": "1000000", "unixsocket": "", "unixsocketperm": "0",
+	"zset-max-listpack-entries": "128", "zset-max-listpack-value": "64",
+}
+
+// ignoredImmutable are accepted-but-ignored options Redis only takes at
+// startup (CONFIG SET refuses them as immutable).
+var ignoredImmutable = map[string]bool{
+	"aclfile": true, "always-show-logo": true, "disable-thp": true, "enable-debug-command": true,
+	"enable-module-command": true, "enable-protected-configs": true, "io-threads": true, "io-threads-do-reads": true,
+	"pidfile": true, "set-proc-title": true, "supervised": true, "syslog-enabled": true, "syslog-facility": true,
+	"syslog-ident": true, "tcp-backlog": true, "unixsocket": true, "unixsocketperm": true,
+}
+
+// knownRedisOptions are redis.conf directives that are not CONFIG
+// parameters (or not listed in redisDefaults) which slotkv accepts and
+// ignores with a warning.
+var knownRedisOptions = strings.Fields(`rename-command loadmodule user locale-collate`)
 
 // isKnownRedisOption reports whether name is a Redis directive we ignore.
 func isKnownRedisOption(name string) bool {
+	if _, ok := redisDefaults[name]; ok {
+		return true
+	}
 	for _, k := range knownRedisOptions {
 		if k == name {
 			return true
@@ -420,67 +483,151 @@ func isKnownRedisOption(name string) bool {
 	return false
 }
 
-// Set applies one directive (name lower-cased) with its arguments joined by
+// canonicalOption resolves an option name (any case, aliases) to its
+// canonical name and implementation; known reports whether the name is a
+// Redis option at all (implemented or accepted-and-ignored).
+func canonicalOption(name string) (canon string, o *option, known bool) {
+	canon = strings.ToLower(name)
+	if a, ok := aliases[canon]; ok {
+		canon = a
+	}
+	if o = options[canon]; o != nil {
+		return canon, o, true
+	}
+	return canon, nil, isKnownRedisOption(canon)
+}
+
+// Get returns the current value of option name as CONFIG GET shows it.
+func (c *Config) Get(name string) (string, bool) {
+	canon, o, known := canonicalOption(name)
+	switch {
+	case o != nil:
+		return o.get(c), true
+	case !known:
+		return "", false
+	}
+	if v, ok := c.Ignored[canon]; ok {
+		return v, true
+	}
+	return redisDefaults[canon], true
+}
+
+// Mutable reports whether CONFIG SET may change option name.
+func Mutable(name string) bool {
+	canon, o, known := canonicalOption(name)
+	if o != nil {
+		return o.mutable
+	}
+	return known && !ignoredImmutable[canon]
+}
+
+// Set applies one directive (any case) with its arguments joined by
 // spaces. Unknown-but-Redis options are recorded in Ignored.
 func (c *Config) Set(name string, args []string) error {
-	name = strings.ToLower(name)
-	if a, ok := aliases[name]; ok {
-		name = a
-	}
-	o := options[name]
+	canon, o, known := canonicalOption(name)
 	if o == nil {
-		if isKnownRedisOption(name) {
-			c.Ignored[name] = strings.Join(args, " ")
+		if known {
+			if c.Ignored == nil {
+				c.Ignored = map[string]string{}
+			}
+			c.Ignored[canon] = strings.Join(args, " ")
 			return nil
 		}
 		return fmt.Errorf("Bad directive or wrong number of arguments")
 	}
 	v := strings.Join(args, " ")
-	if name == "save" && len(args) == 1 && args[0] == "" {
+	if canon == "save" && len(args) == 1 && args[0] == "" {
 		v = ""
 	}
-	if err := o.set(c, v); err != nil {
-		return err
+	return o.set(c, v)
+}
+
+// ConfigError is a startup configuration error, reported like
+// redis-server's "FATAL CONFIG FILE ERROR" and naming the option.
+type ConfigError struct {
+	Line   int    // line in the (file + command line) config text; 0 if none
+	Text   string // the offending line, as Redis shows it
+	Option string // option name, "" if not applicable
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*** FATAL CONFIG FILE ERROR (slotkv %s, Redis %s compatible) ***\n", SlotkvVersion, Version)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "Reading the configuration file, at line %d\n>>> '%s'\n", e.Line, e.Text)
 	}
-	return nil
+	if e.Option != "" {
+		fmt.Fprintf(&b, "option '%s': ", e.Option)
+	}
+	b.WriteString(e.Reason)
+	return b.String()
 }
 
 // LoadConfig builds a config from redis-server style arguments: an optional
-// config file path first, then "--name value..." pairs (which override the
-// file), exactly as redis-server accepts them.
+// config file path first ("-" reads stdin), then "--name value..." pairs
+// (which override the file), exactly as redis-server accepts them. The
+// warnings list options that were accepted but are not implemented.
 func LoadConfig(argv []string) (Config, []string, error) {
 	c := DefaultConfig()
-	var warnings []string
 	var text strings.Builder
 	i := 0
 	if len(argv) > 0 && !strings.HasPrefix(argv[0], "--") {
-		f, err := os.Open(argv[0])
-		if err != nil {
-			return c, nil, fmt.Errorf("Fatal error, can't open config file '%s': %v", argv[0], err)
+		var b []byte
+		var err error
+		if argv[0] == "-" {
+			b, err = io.ReadAll(os.Stdin)
+		} else {
+			b, err = os.ReadFile(argv[0])
+			if abs, aerr := filepath.Abs(argv[0]); aerr == nil {
+				c.ConfigFile = abs
+			}
 		}
-		b, err := io.ReadAll(f)
-		f.Close()
 		if err != nil {
-			return c, nil, err
+			return c, nil, &ConfigError{Reason: fmt.Sprintf("Fatal error, can't open config file '%s': %v", argv[0], unwrapPathErr(err))}
 		}
 		text.Write(b)
 		text.WriteByte('\n')
 		i = 1
 	}
-	// Command-line options become config lines, as redis-server does.
+	// Command-line options become config lines, as redis-server does:
+	// "--port 7000" is the line `port "7000"`.
 	for ; i < len(argv); i++ {
 		a := argv[i]
-		if strings.HasPrefix(a, "--") {
+		if strings.HasPrefix(a, "--") && len(a) > 2 {
 			text.WriteByte('\n')
 			text.WriteString(a[2:])
 		} else {
 			text.WriteByte(' ')
-			text.WriteString(quoteArg(a))
+			text.WriteString(strconv.Quote(a))
 		}
 	}
-	sc := bufio.NewScanner(strings.NewReader(text.String()))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	warnings, err := c.parseText(text.String(), 0)
+	if err != nil {
+		return c, warnings, err
+	}
+	if err := c.Validate(); err != nil {
+		return c, warnings, &ConfigError{Reason: err.Error()}
+	}
+	return c, warnings, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// parseText applies config text line by line. "include" reads another
+// file (nesting bounded). Several "save" lines accumulate, like Redis.
+func (c *Config) parseText(text string, depth int) ([]string, error) {
+	var warnings []string
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	lineNo := 0
+	saveSeen := false
 	for sc.Scan() {
 		lineNo++
 		line := strings.TrimSpace(sc.Text())
@@ -489,30 +636,43 @@ func LoadConfig(argv []string) (Config, []string, error) {
 		}
 		f, err := splitConfigLine(line)
 		if err != nil || len(f) == 0 {
-			return c, warnings, fmt.Errorf("config line %d: %q: unbalanced quotes", lineNo, line)
+			return warnings, &ConfigError{Line: lineNo, Text: line, Reason: "Unbalanced quotes in configuration line"}
 		}
 		name := strings.ToLower(f[0])
-		if err := c.Set(name, f[1:]); err != nil {
-			return c, warnings, fmt.Errorf("invalid option '%s' (line %d: %q): %v", name, lineNo, line, err)
+		args := f[1:]
+		switch name {
+		case "include":
+			if len(args) != 1 {
+				return warnings, &ConfigError{Line: lineNo, Text: line, Option: name, Reason: "Bad directive or wrong number of arguments"}
+			}
+			if depth >= 8 {
+				return warnings, &ConfigError{Line: lineNo, Text: line, Option: name, Reason: "too many nested includes"}
+			}
+			b, err := os.ReadFile(args[0])
+			if err != nil {
+				return warnings, &ConfigError{Line: lineNo, Text: line, Option: name, Reason: fmt.Sprintf("can't open included file '%s': %v", args[0], unwrapPathErr(err))}
+			}
+			w, err := c.parseText(string(b), depth+1)
+			warnings = append(warnings, w...)
+			if err != nil {
+				return warnings, err
+			}
+			continue
+		case "save":
+			// "save 900 1" lines accumulate; the first one replaces the default.
+			if saveSeen && len(args) > 0 && args[0] != "" && c.Save != "" {
+				args = append(strings.Fields(c.Save), args...)
+			}
+			saveSeen = true
 		}
-		if _, ign := c.Ignored[name]; ign {
-			warnings = append(warnings, fmt.Sprintf("option '%s' is accepted but not implemented yet; ignored", name))
+		if err := c.Set(name, args); err != nil {
+			return warnings, &ConfigError{Line: lineNo, Text: line, Option: name, Reason: err.Error()}
+		}
+		if _, o, known := canonicalOption(name); o == nil && known {
+			warnings = append(warnings, fmt.Sprintf("option '%s' is accepted but not implemented by slotkv; ignored", name))
 		}
 	}
-	if err := c.Validate(); err != nil {
-		return c, warnings, err
-	}
-	return c, warnings, nil
-}
-
-func quoteArg(a string) string {
-	if a == "" {
-		return `""`
-	}
-	if strings.ContainsAny(a, " \"'\\") {
-		return strconv.Quote(a)
-	}
-	return a
+	return warnings, nil
 }
 
 func splitConfigLine(line string) ([]string, error) {
@@ -523,22 +683,39 @@ func splitConfigLine(line string) ([]string, error) {
 	return args, nil
 }
 
-// ConfigGet returns name/value pairs matching a glob pattern, sorted.
+// configNames lists every name CONFIG GET knows: implemented options,
+// their aliases and the accepted-but-ignored Redis options.
+func configNames() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	for n := range options {
+		add(n)
+	}
+	for n := range aliases {
+		add(n)
+	}
+	for n := range redisDefaults {
+		add(n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ConfigGet returns name/value pairs matching a glob pattern
+// (case-insensitive), sorted by name.
 func (c *Config) ConfigGet(pattern string) [][2]string {
 	var out [][2]string
-	seen := map[string]bool{}
-	for name, o := range options {
-		if globMatch(pattern, name, true) && !seen[name] {
-			seen[name] = true
-			out = append(out, [2]string{name, o.get(c)})
+	for _, name := range configNames() {
+		if globMatch(pattern, name, true) {
+			v, _ := c.Get(name)
+			out = append(out, [2]string{name, v})
 		}
 	}
-	for alias, name := range aliases {
-		if globMatch(pattern, alias, true) && !seen[alias] {
-			seen[alias] = true
-			out = append(out, [2]string{alias, options[name].get(c)})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
 	return out
 }

@@ -14,10 +14,15 @@ import (
 )
 
 const usage = `Usage: slotkv-server [/path/to/redis.conf] [--option value ...]
+       slotkv-server - (read the config from stdin)
+       slotkv-server -v | --version
+       slotkv-server -h | --help
 
-slotkv-server is a Redis-Cluster-compatible node. It takes redis-server's
-configuration directives, from a file and/or as --name value flags
-(flags override the file).
+slotkv-server is a Redis-Cluster-compatible node. It takes redis-server 7's
+configuration directives, from a file and/or as --name value flags (flags
+override the file). Redis directives slotkv does not implement are accepted
+with a warning in the log, so existing redis.conf files start; an invalid
+value stops startup with an error naming the option.
 
 Examples:
   slotkv-server --port 7000
@@ -25,21 +30,50 @@ Examples:
                 --cluster-node-timeout 5000 --appendonly yes --dir /var/lib/slotkv
   slotkv-server /etc/slotkv/7000.conf --loglevel verbose
 
-Common options:
-  --port N                     client port (default 6379); the cluster bus uses N+10000
-  --bind ADDR [ADDR...]        addresses to listen on (default all)
-  --dir DIR                    working directory for nodes.conf, AOF and snapshots
-  --cluster-enabled yes|no     run as a cluster node (default no)
-  --cluster-config-file FILE   cluster state file (default nodes.conf)
-  --cluster-node-timeout MS    failure-detection timeout (default 15000)
-  --requirepass PASS           require AUTH
-  --appendonly yes|no          append-only file persistence
-  --loglevel debug|verbose|notice|warning
-  --logfile FILE               log to FILE instead of stderr
+Network:
+  --port N                        client port (default 6379); the cluster bus uses N+10000
+  --bind ADDR [ADDR...]           addresses to listen on (default all)
+  --bind-source-addr ADDR         source address for outgoing connections
+  --protected-mode yes|no         without requirepass, only accept loopback clients when
+                                  bound to all interfaces (default yes)
+  --maxclients N                  (default 10000)
+  --timeout SECONDS               close idle clients (0 = never)
+  --tcp-keepalive SECONDS         (default 300)
+  --proto-max-bulk-len BYTES      largest accepted bulk string (default 512mb)
 
-Other:
-  -v, --version                print the version
-  -h, --help                   this help
+Cluster:
+  --cluster-enabled yes|no        run as a cluster node (default no)
+  --cluster-config-file FILE      cluster state file (default nodes.conf, in --dir)
+  --cluster-node-timeout MS       failure-detection timeout (default 15000)
+  --cluster-announce-ip IP        address announced to other nodes and clients
+  --cluster-announce-port N       client port announced (default: --port)
+  --cluster-announce-bus-port N   bus port announced (default: port+10000)
+  --cluster-announce-hostname H   hostname announced
+  --cluster-require-full-coverage yes|no
+
+Persistence:
+  --dir DIR                       working directory for nodes.conf, AOF and snapshots
+  --appendonly yes|no             append-only file (default no)
+  --appendfsync always|everysec|no
+  --save "SECONDS CHANGES ..."    snapshot save points ("" disables)
+  --dbfilename FILE               snapshot file name (default dump.rdb)
+
+Security and replication:
+  --requirepass PASS              require AUTH (user "default")
+  --masterauth PASS               password for the master when replicating
+  --masteruser USER
+
+Memory:
+  --maxmemory BYTES               e.g. 100mb, 2gb (0 = no limit)
+  --maxmemory-policy POLICY       noeviction, allkeys-lru, volatile-lru, ...
+
+Logging and process:
+  --loglevel debug|verbose|notice|warning
+  --logfile FILE                  log to FILE instead of stderr
+  --daemonize no                  slotkv never forks; run it under a supervisor
+
+CONFIG GET * lists every option. SIGTERM or SIGINT shut the server down cleanly
+(a second SIGINT exits at once).
 `
 
 func main() {
@@ -56,7 +90,7 @@ func main() {
 	}
 	cfg, warnings, err := node.LoadConfig(args)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "\n*** FATAL CONFIG FILE ERROR ***\n%v\n", err)
+		fmt.Fprintf(os.Stderr, "\n%v\n", err)
 		os.Exit(1)
 	}
 	log, closeLog, err := newLogger(&cfg)
@@ -78,7 +112,13 @@ func main() {
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		s := <-sig
-		log.Info("received signal, shutting down", "signal", s.String())
+		log.Warn("Received signal, scheduling shutdown...", "signal", s.String())
+		go func() {
+			// A second SIGINT/SIGTERM while shutting down exits at once.
+			s := <-sig
+			log.Warn("You insist... exiting now.", "signal", s.String())
+			os.Exit(1)
+		}()
 		srv.Shutdown()
 	}()
 	srv.Serve()
