@@ -130,6 +130,18 @@ func (b *Bus) applyOwnAddress() {
 	b.st.tableDirty = true
 }
 
+// Role returns this node's role in the cluster view.
+func (b *Bus) Role() RoleChange {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.st
+	rc := RoleChange{Master: s.myself.isMaster()}
+	if m := s.masterOf(s.myself); m != nil {
+		rc.MasterID, rc.MasterIP, rc.MasterPort = m.id, m.ip, m.port
+	}
+	return rc
+}
+
 // Table returns the current routing snapshot. It never blocks.
 func (b *Bus) Table() *redirect.Table { return b.table.Load() }
 
@@ -172,7 +184,11 @@ func (b *Bus) finishLocked() (out []outMsg, force bool) {
 	}
 	if s.tableDirty {
 		s.tableDirty = false
-		b.table.Store(s.buildTable())
+		t := s.buildTable()
+		b.table.Store(t)
+		if fn := b.cfg.Hooks.Publish; fn != nil {
+			fn(t)
+		}
 	}
 	if len(s.lost) > 0 && b.cfg.Hooks.SlotsLost != nil {
 		lost := s.lost

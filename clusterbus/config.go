@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/slotkv/slotkv/redirect"
 )
 
 // Endpoint types for cluster-preferred-endpoint-type.
@@ -85,6 +86,10 @@ type Hooks struct {
 	// the keyspace should drop those keys. The routing Table has already
 	// been swapped when it runs.
 	SlotsLost func(slots []int)
+	// Publish, when set, is called with every new routing Table, in order,
+	// under the bus lock: it must only store the pointer (for example into
+	// the server's atomic.Pointer the dispatcher reads).
+	Publish func(*redirect.Table)
 	// RoleChanged is called after this node's role or master changed in the
 	// cluster view. MasterID/Addr are empty for a master.
 	RoleChanged func(RoleChange)

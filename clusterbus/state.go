@@ -970,6 +970,7 @@ func heartbeatInterval(nodeTimeout time.Duration) time.Duration {
 func (s *state) cron(now time.Time, tick int) {
 	me := s.myself
 	iv := heartbeatInterval(s.cfg.NodeTimeout)
+	newPFail := false
 	for _, n := range s.nodes {
 		if n == me {
 			continue
@@ -994,6 +995,14 @@ func (s *state) cron(now time.Time, tick int) {
 			s.cfg.Logger.Info("node might be failing (PFAIL)", "node", n.id)
 			n.flags |= fPFail
 			s.stateChanged = true
+			newPFail = true
+		}
+	}
+	if newPFail {
+		// Spread the news at once: the next tick pings everyone, and the
+		// pings carry our failure reports.
+		for _, o := range s.nodes {
+			o.lastPing = time.Time{}
 		}
 	}
 	s.processReleases(now)
