@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -970,27 +971,65 @@ func zParseTimeout(c *Client, b []byte) (time.Duration, bool) {
 	return time.Duration(ms) * time.Millisecond, true
 }
 
-// zCanBlock reports whether the client may block (not inside MULTI/EXEC or
-// a script).
-func zCanBlock(c *Client) bool { return !c.InMulti && !zsetDenyBlocking(c) }
+// zsetWaiters holds the Waiters of clients blocked in BZPOPMIN, BZPOPMAX
+// and BZMPOP, for first-come-first-served ordering among them (the same
+// scheme as the list commands in blocking.go).
+var zsetWaiters sync.Map // *Waiter -> struct{}
 
-// zsetDenyBlocking is set by the transaction and scripting code paths
-// that run commands which must not block. (Overridable hook.)
-var zsetDenyBlocking = func(c *Client) bool { return false }
+// zsetTurn reports whether the client registered as w (nil: not
+// registered) may pop from key: no zset waiter that registered on key
+// before it is still waiting. Slot lock held.
+func zsetTurn(s *Slot, key []byte, w *Waiter) bool {
+	for _, x := range s.Waiters(key) {
+		if x == w {
+			return true
+		}
+		if _, isZ := zsetWaiters.Load(x); isZ {
+			return false
+		}
+	}
+	return true
+}
+
+// zsetResignal wakes the waiters of keys that still hold elements, so a
+// client leaving the queue without consuming passes its turn on.
+func zsetResignal(c *Client, keys [][]byte) {
+	for _, k := range keys {
+		s := c.SlotFor(k)
+		ws := s.Waiters(k)
+		if len(ws) == 0 {
+			continue
+		}
+		e := s.Lookup(k, c.Now)
+		if e == nil {
+			continue
+		}
+		if z, ok := e.Obj.(*ZSet); !ok || z.Len() == 0 {
+			continue
+		}
+		for _, x := range ws {
+			select {
+			case x.C <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
 
 // zblockingPop is Redis's blockingGenericZpopCommand: pop from the first
-// non-empty key, or block until one is written or the timeout passes.
+// non-empty key, or block until one is written or the timeout passes
+// (0 = forever). Inside MULTI/EXEC or a script it answers like a timeout.
+// A client that disconnects while blocked leaves without a reply and
+// without consuming anything.
 func zblockingPop(c *Client, keys [][]byte, max bool, timeoutArg []byte, count int64, nested, nilWhenEmpty bool) {
 	timeout, ok := zParseTimeout(c, timeoutArg)
 	if !ok {
 		return
 	}
-	var deadline time.Time
-	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-	}
-	first := true
-	for {
+	// try serves from the first non-empty sorted set whose turn has come;
+	// before blocking a key of another type is an error, afterwards it is
+	// skipped and the client keeps waiting, as in Redis.
+	try := func(w *Waiter, blocked bool) bool {
 		for _, k := range keys {
 			s := c.SlotFor(k)
 			e := s.Lookup(k, c.Now)
@@ -999,32 +1038,57 @@ func zblockingPop(c *Client, keys [][]byte, max bool, timeoutArg []byte, count i
 			}
 			z, isZ := e.Obj.(*ZSet)
 			if !isZ {
-				if first {
-					c.W.Error(ErrWrongType)
-					return
+				if blocked {
+					continue
 				}
-				continue // Redis keeps a blocked client waiting on a key of another type
+				c.W.Error(ErrWrongType)
+				return true
 			}
-			if z.Len() == 0 {
+			if z.Len() == 0 || !zsetTurn(s, k, w) {
 				continue
 			}
 			zpopGeneric(c, [][]byte{k}, max, true, count, nested, nilWhenEmpty)
+			return true
+		}
+		return false
+	}
+	if try(nil, false) {
+		return
+	}
+	if !canBlock(c) {
+		c.W.NullArray()
+		return
+	}
+	w := &Waiter{C: make(chan struct{}, 1)}
+	zsetWaiters.Store(w, struct{}{})
+	for _, k := range keys {
+		c.SlotFor(k).AddWaiter(k, w)
+	}
+	c.SetFlag(ClientBlocked, true)
+	defer func() { // slot locks held again here
+		for _, k := range keys {
+			c.SlotFor(k).RemoveWaiter(string(k), w)
+		}
+		zsetWaiters.Delete(w)
+		c.SetFlag(ClientBlocked, false)
+		zsetResignal(c, keys)
+	}()
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		timedOut := c.blockWait(w, deadline)
+		if c.Closed() || c.Server().Stopping() || peerClosed(c) {
 			return
 		}
-		first = false
-		if !zCanBlock(c) || c.Closed() || c.Server().Stopping() {
+		if try(w, true) {
+			return
+		}
+		if timedOut {
 			c.W.NullArray()
 			return
 		}
-		wait := time.Duration(0)
-		if timeout > 0 {
-			wait = time.Until(deadline)
-			if wait <= 0 {
-				c.W.NullArray()
-				return
-			}
-		}
-		c.WaitKeys(keys, wait)
 	}
 }
 
@@ -1098,19 +1162,12 @@ const (
 	zopDiff
 )
 
-// zPlainSet is what ZUNION and friends need from a set value (SADD's type):
-// its members, read with score 1.
-type zPlainSet interface {
-	Object
-	Len() int
-}
-
-// zsrc is one input of a set operation (Redis's zsetopsrc).
+// zsrc is one input of a set operation (Redis's zsetopsrc): a sorted set,
+// a plain set (members score 1) or nothing (missing key).
 type zsrc struct {
 	z      *ZSet
-	set    zPlainSet
+	set    *Set
 	weight float64
-	lookup map[string]struct{} // lazily built membership index of set
 }
 
 func (s *zsrc) length() int {
@@ -1130,7 +1187,7 @@ func (s *zsrc) each(fn func(m string, score float64) bool) {
 	case s.z != nil:
 		s.z.walk(0, s.z.Len(), true, fn)
 	case s.set != nil:
-		zEachSetMember(s.set, func(m string) bool { return fn(m, 1) })
+		s.set.Each(func(b []byte) bool { return fn(string(b), 1) })
 	}
 }
 
@@ -1140,39 +1197,9 @@ func (s *zsrc) find(m string) (float64, bool) {
 	case s.z != nil:
 		return s.z.Score(sbytes(m))
 	case s.set != nil:
-		if h, ok := s.set.(interface{ Contains([]byte) bool }); ok {
-			return 1, h.Contains(sbytes(m))
-		}
-		if h, ok := s.set.(interface{ Has([]byte) bool }); ok {
-			return 1, h.Has(sbytes(m))
-		}
-		if h, ok := s.set.(interface{ IsMember([]byte) bool }); ok {
-			return 1, h.IsMember(sbytes(m))
-		}
-		if s.lookup == nil {
-			s.lookup = make(map[string]struct{}, s.set.Len())
-			zEachSetMember(s.set, func(x string) bool { s.lookup[x] = struct{}{}; return true })
-		}
-		_, ok := s.lookup[m]
-		return 1, ok
+		return 1, s.set.Has(sbytes(m))
 	}
 	return 0, false
-}
-
-// zEachSetMember iterates a plain set's members (copied to strings).
-func zEachSetMember(set zPlainSet, fn func(m string) bool) {
-	switch st := set.(type) {
-	case interface{ Each(func([]byte) bool) }:
-		st.Each(func(b []byte) bool { return fn(string(b)) })
-	case interface{ Each(func(string) bool) }:
-		st.Each(fn)
-	case interface{ Members() [][]byte }:
-		for _, b := range st.Members() {
-			if !fn(string(b)) {
-				return
-			}
-		}
-	}
 }
 
 // zAggregate folds val into *target (Redis's zunionInterAggregate).
@@ -1224,11 +1251,7 @@ func zsetopGeneric(c *Client, store bool, numkeysIdx int, op zsetOp, cardOnly bo
 		switch o := e.Obj.(type) {
 		case *ZSet:
 			src[i].z = o
-		case zPlainSet:
-			if o.Type() != "set" {
-				c.W.Error(ErrWrongType)
-				return
-			}
+		case *Set:
 			src[i].set = o
 		default:
 			c.W.Error(ErrWrongType)

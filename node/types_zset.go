@@ -104,6 +104,29 @@ func (z *ZSet) Dup() Object {
 	return d
 }
 
+// MemUsage estimates the bytes held by the set (MEMORY USAGE, eviction).
+// It is O(1): member sizes are sampled from the lowest ranks.
+func (z *ZSet) MemUsage() int {
+	const sample = 16
+	n := z.Len()
+	seen, bytes := 0, 0
+	z.walk(0, sample, false, func(m string, _ float64) bool {
+		seen++
+		bytes += len(m)
+		return true
+	})
+	avg := 0
+	if seen > 0 {
+		avg = bytes / seen
+	}
+	if z.zsl == nil {
+		return 64 + cap(z.lp)*int(unsafe.Sizeof(zlpEntry{})) + n*avg
+	}
+	// A node averages 4/3 levels.
+	perNode := int(unsafe.Sizeof(zslNode{})) + 4*int(unsafe.Sizeof(zslLevel{}))/3
+	return 64 + len(z.dict.buckets)*8 + n*(perNode+avg)
+}
+
 // Score returns member's score.
 func (z *ZSet) Score(member []byte) (float64, bool) {
 	if z.zsl != nil {
