@@ -2,6 +2,8 @@ package node
 
 import (
 	"fmt"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -226,5 +228,38 @@ func TestBlockingTimeoutThenPush(t *testing.T) {
 	}
 	if e.do("rpush", "k", "v") != ":1\r\n" || e.do("llen", "k") != ":1\r\n" {
 		t.Fatal("element lost after a timed-out waiter")
+	}
+}
+
+// TestTypesMemoryPerKey reports heap bytes per key for small hashes, lists
+// and sets created through the command path (run with SLOTKV_MEM=1).
+func TestTypesMemoryPerKey(t *testing.T) {
+	if os.Getenv("SLOTKV_MEM") == "" {
+		t.Skip("set SLOTKV_MEM=1 to measure")
+	}
+	const n = 100000
+	for _, tc := range []struct {
+		name string
+		args func(i int) []string
+	}{
+		{"hash 3 fields (listpack)", func(i int) []string {
+			return []string{"hset", fmt.Sprint("h:", i), "name", "alice", "age", "33", "city", "paris"}
+		}},
+		{"list 3 elements", func(i int) []string { return []string{"rpush", fmt.Sprint("l:", i), "job-1", "job-2", "job-3"} }},
+		{"set 3 ints (intset)", func(i int) []string { return []string{"sadd", fmt.Sprint("s:", i), "1", "2", "3"} }},
+		{"set 3 strings (packed)", func(i int) []string { return []string{"sadd", fmt.Sprint("t:", i), "red", "green", "blue"} }},
+		{"string (baseline)", func(i int) []string { return []string{"set", fmt.Sprint("k:", i), "value"} }},
+	} {
+		e := newTypesEnv(t)
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for i := 0; i < n; i++ {
+			e.do(tc.args(i)...)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		t.Logf("%-28s %6.0f bytes/key (heap)", tc.name, float64(after.HeapAlloc-before.HeapAlloc)/n)
+		runtime.KeepAlive(e)
 	}
 }

@@ -79,8 +79,8 @@ func TestIntsetUpgradeAndLimit(t *testing.T) {
 			t.Fatalf("Add %s", v)
 		}
 	}
-	if s.Encoding() != "intset" || s.is[0] != 8 {
-		t.Fatalf("encoding %s width %d", s.Encoding(), s.is[0])
+	if s.Encoding() != "intset" || s.b[0] != 8 {
+		t.Fatalf("encoding %s width %d", s.Encoding(), s.b[0])
 	}
 	var got []string
 	s.Each(func(b []byte) bool { got = append(got, string(b)); return true })
@@ -92,11 +92,53 @@ func TestIntsetUpgradeAndLimit(t *testing.T) {
 	for i := 0; i < SetMaxIntsetEntries; i++ {
 		s2.Add([]byte(fmt.Sprint(i)))
 	}
-	if s2.Encoding() != "intset" || s2.is[0] != 2 || len(s2.is) != 1+2*SetMaxIntsetEntries {
-		t.Fatalf("512 small ints: %s, %d bytes", s2.Encoding(), len(s2.is))
+	if s2.Encoding() != "intset" || s2.b[0] != 2 || len(s2.b) != 1+2*SetMaxIntsetEntries {
+		t.Fatalf("512 small ints: %s, %d bytes", s2.Encoding(), len(s2.b))
 	}
 	s2.Add([]byte("512"))
 	if s2.Encoding() != "hashtable" || s2.Len() != 513 {
 		t.Fatalf("513 ints: %s", s2.Encoding())
+	}
+}
+
+func TestSetPackedSmallStrings(t *testing.T) {
+	s := NewSet()
+	s.Add([]byte("1"))
+	s.Add([]byte("2"))
+	s.Add([]byte("red"))
+	if !s.packed() || s.Encoding() != "hashtable" || s.Len() != 3 {
+		t.Fatalf("intset + string: packed=%v enc=%s len=%d", s.packed(), s.Encoding(), s.Len())
+	}
+	for _, m := range []string{"1", "2", "red"} {
+		if !s.Has([]byte(m)) {
+			t.Fatalf("lost %q", m)
+		}
+	}
+	if s.Add([]byte("red")) || !s.Remove([]byte("1")) || s.Remove([]byte("1")) || s.Len() != 2 {
+		t.Fatal("add/remove on packed set")
+	}
+	for i := 0; s.Len() < SetMaxListpackEntries; i++ {
+		s.Add([]byte(fmt.Sprint("m", i)))
+	}
+	if !s.packed() {
+		t.Fatal("converted before the limit")
+	}
+	s.Add([]byte("one-too-many"))
+	if s.packed() || s.d == nil || s.Len() != SetMaxListpackEntries+1 {
+		t.Fatalf("not converted past %d members", SetMaxListpackEntries)
+	}
+	long := NewSet()
+	long.Add([]byte("x"))
+	long.Add([]byte(fmt.Sprintf("%065d", 1)))
+	if long.d == nil {
+		t.Fatal("a 65-byte member must convert to a hashtable")
+	}
+	big := NewSet()
+	for i := 0; i < 200; i++ {
+		big.Add([]byte(fmt.Sprint(i)))
+	}
+	big.Add([]byte("str"))
+	if big.d == nil || big.Len() != 201 {
+		t.Fatal("an intset over the packed limit converts to a hashtable")
 	}
 }
