@@ -492,6 +492,9 @@ func cmdClientKill(c *Client) {
 	killed := 0
 	closeSelf := false
 	for _, x := range c.srv.Clients() {
+		if x != c && x.Closed() {
+			continue // already going away
+		}
 		if hasAddr && x.Addr != addr {
 			continue
 		}

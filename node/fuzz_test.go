@@ -27,7 +27,8 @@ func fuzzSkip(cmd *Command) bool {
 		return false
 	}
 	switch cmd.Name {
-	case "shutdown", "monitor", "debug", "sync", "psync", "replicaof", "slaveof", "save", "bgsave", "bgrewriteaof", "failover", "cluster", "migrate":
+	case "shutdown", "monitor", "debug", "sync", "psync", "replicaof", "slaveof", "save", "bgsave", "bgrewriteaof", "failover", "cluster", "migrate",
+		"client|pause": // would stall the fuzzer for the pause duration
 		return true
 	}
 	return cmd.Flags&FlagBlocking != 0

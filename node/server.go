@@ -298,7 +298,7 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		c.abortMulti()
 		return
 	}
-	if cmd.Sub != nil {
+	if cmd.Sub != nil && len(argv) > 1 { // COMMAND (arity -1) runs its own Proc without a subcommand
 		sub := lookupSub(cmd, argv[1])
 		if sub == nil {
 			c.W.Error("ERR unknown subcommand '" + sanitize(trunc(string(argv[1]), 128)) + "'. Try " + upper(cmd.Name) + " HELP.")
