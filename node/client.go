@@ -201,6 +201,9 @@ func (c *Client) flush() error {
 		h(c)
 	}
 	if c.async.Load() {
+		if queued, err := pubsubFlush(c); queued { // subscribers: pubsub.go's writer goroutine
+			return err
+		}
 		c.asyncMu.Lock()
 		defer c.asyncMu.Unlock()
 	}
