@@ -108,8 +108,8 @@ type psConn struct {
 	spare    []byte
 	inflight int
 	proto    int
-	softAt   int64 // unix ms since when the queue is above the soft limit
-	dead     bool  // limit exceeded: output is dropped, client closing
+	softAt   int64    // unix ms since when the queue is above the soft limit
+	dead     bool     // limit exceeded: output is dropped, client closing
 	lost     []string // shard channels removed by ShardSlotRemoved, not yet dropped from c.SSubs
 	nshard   int      // shard subscriptions, as ShardSlotRemoved counts them
 
