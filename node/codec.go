@@ -302,3 +302,128 @@ func DecodeDumpPayload(p []byte) (*Entry, error) {
 	}
 	return DecodeValue(p[:len(p)-10])
 }
+
+// ---------------------------------------------------------------------------
+// Collection types. Decoders rebuild values through the types' public
+// constructors, so the encoding (listpack/intset/hashtable/skiplist) follows
+// the configured thresholds exactly as if the value had been built by
+// commands. Empty collections and duplicate members/fields are rejected as
+// bad data (a key never holds an empty collection).
+
+func init() {
+	registerObjectCodec(&objectCodec{tag: tagList, typ: "list",
+		encode: func(dst []byte, o Object) []byte {
+			l := o.(*List)
+			dst = codecUv(dst, uint64(l.Len()))
+			l.Each(func(v []byte) bool { dst = codecStr(dst, v); return true })
+			return dst
+		},
+		decode: func(d *decoder) (Object, error) {
+			n := d.count(1)
+			if n == 0 {
+				return nil, ErrBadFormat
+			}
+			l := NewList()
+			for i := 0; i < n && d.err == nil; i++ {
+				l.PushTail(d.str())
+			}
+			return l, d.err
+		}})
+	registerObjectCodec(&objectCodec{tag: tagSet, typ: "set",
+		encode: func(dst []byte, o Object) []byte {
+			s := o.(*Set)
+			dst = codecUv(dst, uint64(s.Len()))
+			s.Each(func(m []byte) bool { dst = codecStr(dst, m); return true })
+			return dst
+		},
+		decode: func(d *decoder) (Object, error) {
+			n := d.count(1)
+			if n == 0 {
+				return nil, ErrBadFormat
+			}
+			s := NewSet()
+			for i := 0; i < n && d.err == nil; i++ {
+				if !s.Add(d.str()) && d.err == nil {
+					return nil, ErrBadFormat // duplicate member
+				}
+			}
+			return s, d.err
+		}})
+	registerObjectCodec(&objectCodec{tag: tagZSet, typ: "zset",
+		encode: func(dst []byte, o Object) []byte {
+			z := o.(*ZSet)
+			dst = codecUv(dst, uint64(z.Len()))
+			z.Each(func(m []byte, score float64) bool {
+				dst = codecStr(dst, m)
+				dst = codecF64(dst, score)
+				return true
+			})
+			return dst
+		},
+		decode: func(d *decoder) (Object, error) {
+			n := d.count(9)
+			if n == 0 {
+				return nil, ErrBadFormat
+			}
+			es := make([]zlpEntry, 0, n)
+			sorted := true
+			for i := 0; i < n && d.err == nil; i++ {
+				m := string(d.str())
+				sc := d.f64()
+				if i > 0 && sorted && !zless(es[i-1].score, es[i-1].member, sc, m) {
+					sorted = false
+				}
+				es = append(es, zlpEntry{member: m, score: sc})
+			}
+			if d.err != nil {
+				return nil, d.err
+			}
+			if sorted {
+				// Ascending (score, member) order: bulk build, after making
+				// sure no member appears twice (with different scores).
+				if n > 1 {
+					seen := make(map[string]struct{}, n)
+					for _, e := range es {
+						if _, dup := seen[e.member]; dup {
+							return nil, ErrBadFormat
+						}
+						seen[e.member] = struct{}{}
+					}
+				}
+				return zsetFromSorted(es), nil
+			}
+			z := NewZSet()
+			for _, e := range es {
+				if !z.Add(sbytes(e.member), e.score) {
+					return nil, ErrBadFormat // duplicate member
+				}
+			}
+			return z, nil
+		}})
+	registerObjectCodec(&objectCodec{tag: tagHash, typ: "hash",
+		encode: func(dst []byte, o Object) []byte {
+			h := o.(*Hash)
+			dst = codecUv(dst, uint64(h.Len()))
+			h.Each(func(f, v []byte) bool {
+				dst = codecStr(dst, f)
+				dst = codecStr(dst, v)
+				return true
+			})
+			return dst
+		},
+		decode: func(d *decoder) (Object, error) {
+			n := d.count(2)
+			if n == 0 {
+				return nil, ErrBadFormat
+			}
+			h := NewHash()
+			for i := 0; i < n && d.err == nil; i++ {
+				f := d.str()
+				v := d.str()
+				if d.err == nil && !h.Set(f, v) {
+					return nil, ErrBadFormat // duplicate field
+				}
+			}
+			return h, d.err
+		}})
+}

@@ -100,7 +100,7 @@ func TestDumpPayloadRandomCorruption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := 0; i < 300; i++ {
+		for i := 0; i < 100; i++ {
 			p := append([]byte(nil), good...)
 			switch rng.Intn(3) {
 			case 0:

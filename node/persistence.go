@@ -73,16 +73,17 @@ func startPersistence(s *Server) error {
 	s.Closers = append(s.Closers, p.closeOnShutdown)
 	p.loading.Store(true)
 	s.Loading.Store(true)
+	p.wg.Add(1)
 	go func() {
 		if err := p.loadAtStartup(); err != nil {
 			s.Log.Error("fatal error loading the dataset; exiting", "err", err)
+			p.wg.Done()
 			fatalExit(1)
 			return
 		}
 		p.loading.Store(false)
 		s.Loading.Store(false)
-		p.wg.Add(1)
-		go p.cron()
+		p.cron()
 	}()
 	return nil
 }
