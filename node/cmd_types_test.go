@@ -263,3 +263,39 @@ func TestTypesMemoryPerKey(t *testing.T) {
 		runtime.KeepAlive(e)
 	}
 }
+
+// BenchmarkTypesCommands measures the per-command cost (and allocations)
+// of hot collection commands through the dispatcher.
+func BenchmarkTypesCommands(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		argv []string
+	}{
+		{"lpush", []string{"LPUSH", "mylist", "xxx"}},
+		{"rpush+lpop", []string{"RPUSH", "q", "xxx"}},
+		{"hset", []string{"HSET", "myhash", "element:1", "xxx"}},
+		{"hget", []string{"HGET", "myhash", "element:1"}},
+		{"sadd", []string{"SADD", "myset", "element:1"}},
+		{"sismember", []string{"SISMEMBER", "myset", "element:1"}},
+		{"lrange10", []string{"LRANGE", "mylist", "0", "9"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s, c := newTestServer(b, false)
+			argv := make([][]byte, len(bc.argv))
+			for i, a := range bc.argv {
+				argv[i] = []byte(a)
+			}
+			pop := [][]byte{[]byte("LPOP"), []byte("q")}
+			s.Process(c, argv)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.W.B = c.W.B[:0]
+				s.Process(c, argv)
+				if bc.name == "rpush+lpop" {
+					s.Process(c, pop)
+				}
+			}
+		})
+	}
+}
