@@ -24,10 +24,14 @@ package node
 // the element first, and the woken client keeps waiting.
 
 import (
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/slotkv/slotkv/redirect"
+	"github.com/slotkv/slotkv/slots"
 )
 
 // listWaiters holds the Waiters created by list blocking commands, so the
@@ -114,6 +118,10 @@ func blockOnLists(c *Client, keys [][]byte, timeout time.Duration, try listTryFu
 		if c.closing.Load() || c.srv.stopping.Load() || peerClosed(c) {
 			return
 		}
+		if msg := blockedRedirect(c, keys[0]); msg != "" {
+			c.W.Error(msg)
+			return
+		}
 		if try(mayTake, true) {
 			return
 		}
@@ -149,10 +157,36 @@ func listResignal(c *Client, keys [][]byte) {
 	}
 }
 
+// blockedRedirect is Redis's clusterRedirectBlockedClientIfNeeded: in
+// cluster mode a client blocked on key (all keys share its slot) is
+// unblocked with an error once the cluster is down or the slot is served
+// by another node and not being imported here. "" means keep waiting.
+func blockedRedirect(c *Client, key []byte) string {
+	t := c.srv.Route.Load()
+	if t == nil {
+		return ""
+	}
+	if t.Down {
+		return "CLUSTERDOWN The cluster is down"
+	}
+	slot := slots.Of(key)
+	owner := t.Owner[slot]
+	if owner == t.Self || t.Importing[slot] != redirect.None {
+		return ""
+	}
+	if owner == redirect.None {
+		return "CLUSTERDOWN Hash slot not served"
+	}
+	return "MOVED " + strconv.Itoa(slot) + " " + t.Nodes[owner].Endpoint
+}
+
 // blockWait releases the command's slot locks, flushes pending replies and
 // sleeps until w is signalled, the deadline passes (zero: never) or the
-// client goes away; then it re-takes the locks. It reports a timeout.
+// client goes away; then it re-takes the locks. It reports a timeout. A
+// new cluster routing table also ends the wait (callers re-check
+// blockedRedirect and go back to sleep if nothing changed for them).
 func (c *Client) blockWait(w *Waiter, deadline time.Time) (timedOut bool) {
+	route := c.srv.Route.Load()
 	held := append([]int(nil), c.locked...)
 	c.unlockSlots()
 	c.flush()
@@ -173,7 +207,7 @@ wait:
 			timedOut = true
 			break wait
 		case <-poll.C:
-			if c.closing.Load() || c.srv.stopping.Load() || peerClosed(c) {
+			if c.closing.Load() || c.srv.stopping.Load() || peerClosed(c) || c.srv.Route.Load() != route {
 				break wait
 			}
 		}

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slotkv/slotkv/redirect"
+	"github.com/slotkv/slotkv/slots"
 )
 
 // typesEnv runs hash/list/set commands in-process and returns raw replies.
@@ -297,5 +300,52 @@ func BenchmarkTypesCommands(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestBlockedClientRedirect: in cluster mode a client blocked on a slot
+// that moves to another node is unblocked with -MOVED, and with
+// -CLUSTERDOWN when the cluster goes down.
+func TestBlockedClientRedirect(t *testing.T) {
+	s, c := newTestServer(t, true)
+	self := redirect.Node{ID: "self", Endpoint: "127.0.0.1:7000"}
+	other := redirect.Node{ID: "other", Endpoint: "127.0.0.1:7001"}
+	own := redirect.NewTable(self)
+	own.Nodes = append(own.Nodes, other)
+	for i := range own.Owner {
+		own.Owner[i] = 0
+	}
+	s.Route.Store(own)
+	for _, tc := range []struct {
+		key  string
+		next func() *redirect.Table
+		want string
+	}{
+		{"jobs", func() *redirect.Table {
+			t2 := *own
+			t2.Owner[slots.Of([]byte("jobs"))] = 1
+			return &t2
+		}, fmt.Sprintf("-MOVED %d 127.0.0.1:7001\r\n", slots.Of([]byte("jobs")))},
+		{"q2", func() *redirect.Table { t2 := *own; t2.Down = true; return &t2 }, "-CLUSTERDOWN The cluster is down\r\n"},
+	} {
+		s.Route.Store(own)
+		done := make(chan string, 1)
+		go func() { done <- runOn(s, c, "BLPOP", tc.key, "0") }()
+		deadline := time.Now().Add(5 * time.Second)
+		for BlockedListClients() != 1 {
+			if time.Now().After(deadline) {
+				t.Fatal("client did not block")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		s.Route.Store(tc.next())
+		select {
+		case got := <-done:
+			if got != tc.want {
+				t.Fatalf("blocked client got %q, want %q", got, tc.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("blocked client not redirected")
+		}
 	}
 }
