@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/slotkv/slotkv/tools/clustercli/internal/cluster"
 	"github.com/slotkv/slotkv/tools/clustercli/internal/move"
@@ -29,6 +30,7 @@ type checkResult struct {
 	Problems       []problem         `json:"problems"`
 	Warnings       []string          `json:"warnings,omitempty"`
 	Fixed          []string          `json:"fixed,omitempty"`
+	FixErrors      []string          `json:"fix_errors,omitempty"`
 	Entry          string            `json:"entry"`
 	unreachable    map[string]string // addr -> reason
 }
@@ -104,10 +106,12 @@ func (a *app) checkCluster(c *cluster.Cluster, o checkOpts) *checkResult {
 		if o.fix {
 			for _, s := range r.OpenSlots {
 				if !a.guardUnreachable(c, o, "open slots") {
+					r.FixErrors = append(r.FixErrors, "refused: unreachable masters")
 					return r
 				}
 				if err := a.fixOpenSlot(c, s, o); err != nil {
 					a.errf("%v", err)
+					r.FixErrors = append(r.FixErrors, err.Error())
 					break
 				}
 				r.Fixed = append(r.Fixed, fmt.Sprintf("open slot %d", s))
@@ -137,10 +141,17 @@ func (a *app) checkCluster(c *cluster.Cluster, o checkOpts) *checkResult {
 			n, err := a.fixSlotsCoverage(c, unc)
 			if err != nil {
 				a.errf("%v", err)
+				r.FixErrors = append(r.FixErrors, err.Error())
 			} else if n > 0 {
 				r.Fixed = append(r.Fixed, fmt.Sprintf("covered %d slots", n))
 			}
 		}
+	}
+
+	for n, st := range a.clusterStates(c) {
+		w := fmt.Sprintf("[WARNING] Node %s reports %s.", n.Addr(), st)
+		a.warn("%s", w)
+		r.Warnings = append(r.Warnings, w)
 	}
 
 	if o.multipleOwners {
@@ -173,6 +184,7 @@ func (a *app) checkCluster(c *cluster.Cluster, o checkOpts) *checkResult {
 			if o.fix {
 				if err := a.fixMultipleOwners(c, s, owners, o); err != nil {
 					a.errf("Failed to fix multiple owners for slot %d: %v", s, err)
+					r.FixErrors = append(r.FixErrors, err.Error())
 					break
 				}
 				remaining--
@@ -332,18 +344,9 @@ func (a *app) fixOpenSlot(c *cluster.Cluster, slot int, o checkOpts) error {
 		if owner == nil {
 			return fmt.Errorf("[ERR] Can't select a slot owner. Impossible to fix")
 		}
-		a.warn("*** Configuring %s as the slot owner", owner.Addr())
-		if err := owner.SetSlotStable(ctx, slot); err != nil {
-			return err
-		}
-		if err := owner.SetSlotOwner(ctx, slot, false); err != nil {
-			return err
-		}
-		owner.Slots.Add(slot)
-		migrating = removeNode(migrating, owner)
-		importing = removeNode(importing, owner)
-	}
-	if len(owners) > 1 {
+		// Unlike redis-cli, demote the other claimants before the new owner
+		// bumps its epoch: a node that still owns a slot with keys when it
+		// learns of a newer owner deletes those keys (Redis's "dirty slots").
 		for _, n := range owners {
 			if n == owner {
 				continue
@@ -361,6 +364,16 @@ func (a *app) fixOpenSlot(c *cluster.Cluster, slot int, o checkOpts) error {
 			importing = append(removeNode(importing, n), n)
 			migrating = removeNode(migrating, n)
 		}
+		a.warn("*** Configuring %s as the slot owner", owner.Addr())
+		if err := owner.SetSlotStable(ctx, slot); err != nil {
+			return err
+		}
+		if err := owner.SetSlotOwner(ctx, slot, false); err != nil {
+			return err
+		}
+		owner.Slots.Add(slot)
+		migrating = removeNode(migrating, owner)
+		importing = removeNode(importing, owner)
 	}
 	job := func(src, dst *cluster.Node) move.Job {
 		return move.Job{Src: src, Dst: dst, Slots: []int{slot}, Masters: c.Masters()}
@@ -379,6 +392,13 @@ func (a *app) fixOpenSlot(c *cluster.Cluster, slot int, o checkOpts) error {
 		for _, n := range importing {
 			if n == owner {
 				continue
+			}
+			if _, open := n.Importing[slot]; !open && !n.Slots.Has(slot) {
+				// A node that merely holds keys: open the slot so that it
+				// serves MIGRATE instead of answering MOVED.
+				if err := n.SetSlot(ctx, slot, "IMPORTING", owner.ID); err != nil {
+					return err
+				}
 			}
 			if err := o.mover.MigrateKeys(ctx, n, owner, slot); err != nil {
 				return err
@@ -580,9 +600,9 @@ func (a *app) fixMultipleOwners(c *cluster.Cluster, slot int, owners []*cluster.
 		owner = owners[0]
 	}
 	a.info(">>> Setting slot %d owner: %s", slot, owner.Addr())
-	if err := owner.SetSlotOwner(ctx, slot, false); err != nil {
-		return err
-	}
+	// Demote every other master first (see fixOpenSlot): DELSLOTS, point
+	// the slot at the owner, and open it (IMPORTING) where keys must move.
+	withKeys := map[*cluster.Node]bool{}
 	for _, n := range c.Masters() {
 		if n == owner {
 			continue
@@ -596,10 +616,63 @@ func (a *app) fixMultipleOwners(c *cluster.Cluster, slot int, owners []*cluster.
 			return err
 		}
 		if k > 0 {
-			if err := o.mover.MigrateKeys(ctx, n, owner, slot); err != nil {
+			// MIGRATE is only served for a slot the node does not own while
+			// the slot is open there (redis-cli omits this and gets MOVED).
+			if err := n.SetSlot(ctx, slot, "IMPORTING", owner.ID); err != nil {
 				return err
 			}
+			withKeys[n] = true
+		}
+	}
+	if err := owner.SetSlotOwner(ctx, slot, false); err != nil {
+		return err
+	}
+	for _, n := range c.Masters() {
+		if !withKeys[n] {
+			continue
+		}
+		if err := o.mover.MigrateKeys(ctx, n, owner, slot); err != nil {
+			return err
+		}
+		if err := n.SetSlotStable(ctx, slot); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// clusterStates returns the nodes whose CLUSTER INFO does not say
+// cluster_state:ok, with what they say.
+func (a *app) clusterStates(c *cluster.Cluster) map[*cluster.Node]string {
+	bad := map[*cluster.Node]string{}
+	for _, n := range c.Nodes {
+		st, err := n.ClusterState(a.ctx)
+		if err != nil {
+			bad[n] = err.Error()
+		} else if st != "ok" {
+			bad[n] = "cluster_state:" + st
+		}
+	}
+	return bad
+}
+
+// waitClusterOK waits until every node reports cluster_state:ok. A fresh
+// or just-healed cluster needs a moment; nodes refuse keys until then.
+func (a *app) waitClusterOK(c *cluster.Cluster, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		bad := a.clusterStates(c)
+		if len(bad) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) || a.ctx.Err() != nil {
+			var parts []string
+			for n, st := range bad {
+				parts = append(parts, n.Addr()+" "+st)
+			}
+			sort.Strings(parts)
+			return fmt.Errorf("the cluster is not serving: %s (check 'clustercli check %s' and the nodes' logs)", strings.Join(parts, ", "), c.Nodes[0].Addr())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -150,6 +150,9 @@ func cmdFix(a *app) int {
 	a.info(">>> Re-checking the cluster after the fix...")
 	var after *checkResult
 	deadline := time.Now().Add(10 * time.Second)
+	if len(first.FixErrors) > 0 {
+		deadline = time.Now() // the fix failed: report the state once
+	}
 	for {
 		c2, err := cluster.Load(a.ctx, a.conn, a.p.pos[0])
 		if err != nil {

@@ -187,6 +187,9 @@ func cmdCreate(a *app) int {
 		return a.fail(err)
 	}
 	defer c2.Close()
+	if err := a.waitClusterOK(c2, time.Duration(waitMS)*time.Millisecond); err != nil {
+		a.warn("*** %v", err)
+	}
 	a.nodeList(c2)
 	r := a.checkCluster(c2, checkOpts{})
 	doc["ok"] = r.OK

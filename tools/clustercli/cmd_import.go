@@ -28,9 +28,8 @@ func cmdImport(a *app) int {
 		return a.fail(err)
 	}
 	defer c.Close()
-	if r := a.checkCluster(c, checkOpts{quiet: true}); !r.OK {
+	if r, ok := a.preflight(c, "importing"); !ok {
 		doc["check"] = r
-		a.errf("*** Please fix your cluster problems before importing: run 'clustercli fix %s'.", a.p.pos[0])
 		return a.finish(exitProblem)
 	}
 	srcNode, err := cluster.NewNode(from)
@@ -140,9 +139,9 @@ func cmdImport(a *app) int {
 		})
 		for _, b := range batches {
 			err := b.cmd.Err()
-			if err != nil && cluster.ErrorPrefix(err) != "NOKEY" {
+			if err != nil {
 				hint := ""
-				if cluster.ErrorPrefix(err) == "BUSYKEY" {
+				if cluster.IsBusyKey(err) {
 					hint = " (a key already exists in the cluster: use --replace to overwrite it)"
 				}
 				failure = fmt.Errorf("Source %s replied with error migrating %d keys to %s: %v%s", from, len(b.keys), b.dst.Addr(), err, hint)

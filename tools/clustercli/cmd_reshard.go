@@ -121,6 +121,12 @@ func (a *app) waitAgreement(c *cluster.Cluster) {
 // problems, unless --force.
 func (a *app) preflight(c *cluster.Cluster, what string) (*checkResult, bool) {
 	r := a.checkCluster(c, checkOpts{quiet: true})
+	if r.OK {
+		if err := a.waitClusterOK(c, 10*time.Second); err != nil {
+			a.errf("[ERR] %v", err)
+			r.add("state", err.Error())
+		}
+	}
 	if !r.OK {
 		if a.p.bools["force"] {
 			a.warn("*** The cluster has problems, continuing because of --force.")

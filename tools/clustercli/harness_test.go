@@ -242,7 +242,8 @@ func nodeID(t testing.TB, n *redisNode) string {
 	return id
 }
 
-// waitHealthy waits until redis-cli --cluster check passes.
+// waitHealthy waits until redis-cli --cluster check passes and every node
+// of the cluster reports cluster_state:ok.
 func waitHealthy(t testing.TB, addr string) {
 	t.Helper()
 	var out string
@@ -251,7 +252,11 @@ func waitHealthy(t testing.TB, addr string) {
 		var code int
 		out, code = redisCli(t, "", "--cluster", "check", addr)
 		if code == 0 {
-			return
+			states, _ := redisCli(t, "", "--cluster", "call", addr, "CLUSTER", "INFO")
+			if !strings.Contains(states, "cluster_state:fail") {
+				return
+			}
+			out = states
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("cluster at %s not healthy:\n%s", addr, out)

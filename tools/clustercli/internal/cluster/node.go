@@ -281,3 +281,12 @@ func (n *Node) Signature(ctx context.Context) (string, []*NodeLine, error) {
 	}
 	return ConfigSignature(lines), lines, nil
 }
+
+// ClusterState returns CLUSTER INFO's cluster_state ("ok" or "fail").
+func (n *Node) ClusterState(ctx context.Context) (string, error) {
+	ci, err := n.Client.ClusterInfo(ctx).Result()
+	if err != nil {
+		return "", err
+	}
+	return ParseInfo(ci)["cluster_state"], nil
+}

@@ -138,3 +138,9 @@ func ErrorPrefix(err error) string {
 	w, _, _ := strings.Cut(re.Error(), " ")
 	return w
 }
+
+// IsBusyKey reports whether err is MIGRATE's BUSYKEY failure, which Redis
+// reports wrapped: "ERR Target instance replied with error: BUSYKEY ...".
+func IsBusyKey(err error) bool {
+	return err != nil && IsRedisError(err) && strings.Contains(err.Error(), "BUSYKEY")
+}

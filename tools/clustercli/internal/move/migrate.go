@@ -115,6 +115,12 @@ func (m *MigrateMover) moveWindow(ctx context.Context, job Job, win []int) error
 	}
 	// 4. Ownership.
 	if err := m.finalize(ctx, job, win); err != nil {
+		var me *MoveError
+		if errors.As(err, &me) {
+			for _, s := range me.Finalized {
+				m.Opts.progress().SlotDone(s)
+			}
+		}
 		return err
 	}
 	for _, s := range win {
@@ -227,6 +233,9 @@ func (m *MigrateMover) recover(ctx context.Context, job Job, win []int, cause er
 			me.Finalized = append(me.Finalized, forward...)
 		}
 	}
+	for _, s := range me.Finalized {
+		m.Opts.progress().SlotDone(s)
+	}
 	return me
 }
 
@@ -316,21 +325,27 @@ func (m *MigrateMover) runBatches(ctx context.Context, src, dst *cluster.Node, b
 		}
 		return nil
 	})
+	// Every pipelined MIGRATE ran: count all that succeeded, handle each
+	// failure (BUSYKEY retries), report the first one that stays failed.
 	moved := 0
+	var first error
 	for i, c := range cmds {
-		err := c.Err()
-		if err == nil || cluster.ErrorPrefix(err) == "NOKEY" {
-			moved += len(batches[i].keys)
-			continue
-		}
-		if err := m.handleMigrateError(ctx, src, dst, batches[i], err); err != nil {
-			m.Opts.progress().Keys(moved)
-			return err
+		if err := c.Err(); err != nil {
+			if first != nil || !cluster.IsRedisError(err) {
+				if first == nil {
+					first = fmt.Errorf("%s: MIGRATE to %s (slot %d): %w", src.Addr(), dst.Addr(), batches[i].slot, err)
+				}
+				continue
+			}
+			if err := m.handleMigrateError(ctx, src, dst, batches[i], err); err != nil {
+				first = err
+				continue
+			}
 		}
 		moved += len(batches[i].keys)
 	}
 	m.Opts.progress().Keys(moved)
-	return nil
+	return first
 }
 
 // handleMigrateError mirrors clusterManagerMigrateKeysInSlot's error path:
@@ -338,7 +353,7 @@ func (m *MigrateMover) runBatches(ctx context.Context, src, dst *cluster.Node, b
 // when --replace was given); a slot the source no longer serves is assigned
 // to the target in fix mode; anything else is an error.
 func (m *MigrateMover) handleMigrateError(ctx context.Context, src, dst *cluster.Node, b batch, merr error) error {
-	busy := cluster.ErrorPrefix(merr) == "BUSYKEY"
+	busy := cluster.IsBusyKey(merr)
 	notServed := false
 	if !busy && cluster.IsRedisError(merr) {
 		if owner, err := src.SlotOwner(ctx, b.slot); err == nil && owner == "" {
@@ -369,7 +384,7 @@ func (m *MigrateMover) handleMigrateError(ctx context.Context, src, dst *cluster
 		}
 		m.Opts.logf("*** Replacing target keys...")
 	}
-	if err := src.Client.Do(ctx, m.migrateArgs(dst, b.keys, busy)...).Err(); err != nil && cluster.ErrorPrefix(err) != "NOKEY" {
+	if err := src.Client.Do(ctx, m.migrateArgs(dst, b.keys, busy)...).Err(); err != nil {
 		return fmt.Errorf("%s: MIGRATE to %s (slot %d): %w", src.Addr(), dst.Addr(), b.slot, err)
 	}
 	return nil
@@ -398,16 +413,21 @@ func CompareValues(ctx context.Context, a, b *cluster.Node, keys []string) ([]st
 		}
 		return diffs, nil
 	}
+	// DUMP each key, after ASKING so that an importing node answers for
+	// the slot; an ASK reply from a migrating node means "not here".
 	dumps := func(n *cluster.Node) ([]*redis.StringCmd, error) {
 		cmds := make([]*redis.StringCmd, len(keys))
-		_, err := n.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		_, _ = n.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, k := range keys {
+				p.Do(ctx, "ASKING")
 				cmds[i] = p.Dump(ctx, k)
 			}
 			return nil
 		})
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("%s: DUMP: %w", n.Addr(), err)
+		for _, c := range cmds {
+			if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) && !strings.HasPrefix(err.Error(), "ASK ") {
+				return nil, fmt.Errorf("%s: DUMP %s: %w", n.Addr(), c.Args()[1], err)
+			}
 		}
 		return cmds, nil
 	}

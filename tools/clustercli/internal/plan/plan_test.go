@@ -10,7 +10,7 @@ import (
 
 func TestAllocSlots(t *testing.T) {
 	got := AllocSlots(3)
-	want := []cluster.Range{{0, 5460}, {5461, 10922}, {10923, 16383}}
+	want := []cluster.Range{{From: 0, To: 5460}, {From: 5461, To: 10922}, {From: 10923, To: 16383}}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("AllocSlots(3) = %v, want %v", got, want)
