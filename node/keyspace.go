@@ -33,14 +33,15 @@ type Entry struct {
 // Slot is one hash slot's dictionary. Its mutex serialises every command on
 // keys of this slot; commands on different slots run in parallel.
 type Slot struct {
-	mu      sync.Mutex
-	keys    map[string]*Entry
-	volatil int                  // keys with an expiry
-	watch   map[string][]*Client // WATCHed keys, nil when none
-	cut     *Cut                 // pending point-in-time cut, nil when none
-	idx     uint16               // this slot's number (set by StartCut)
-	hooks   map[string][]*Waiter // clients blocked on a key, nil when none
-	_       [8]byte              // keep neighbouring slots off one cache line
+	mu          sync.Mutex
+	keys        map[string]*Entry
+	volatil     int                  // keys with an expiry
+	watch       map[string][]*Client // WATCHed keys, nil when none
+	cut         *Cut                 // pending point-in-time cut, nil when none
+	idx         uint16               // this slot's number
+	masterApply bool                 // the replication stream is being applied under this lock
+	hooks       map[string][]*Waiter // clients blocked on a key, nil when none
+	_           [8]byte              // keep neighbouring slots off one cache line
 }
 
 // Keyspace is the whole dataset: 16384 independently locked slots.
@@ -123,10 +124,16 @@ func (s *Slot) Lookup(key []byte, now int64) *Entry {
 	if e.Exp != 0 && e.Exp <= now {
 		if !replicaMode.Load() {
 			s.expire(string(key), e)
+			return nil
 		}
-		return nil
+		// A replica hides logically expired keys from its clients but
+		// never expires keys on its own: the master's stream still sees
+		// them until the master's DEL arrives, as in Redis.
+		if !s.masterApply {
+			return nil
+		}
 	}
-	e.LRU = uint32(now / 1000)
+	touchAccess(e, now)
 	return e
 }
 
@@ -150,7 +157,11 @@ var OnExpire func(key string)
 // copied. Slot lock held.
 func (s *Slot) Set(key []byte, e *Entry) *Entry {
 	if e.LRU == 0 {
-		e.LRU = lruNow()
+		if lfuMode.Load() {
+			e.LRU = lfuNew(nowMs())
+		} else {
+			e.LRU = lruNow()
+		}
 	}
 	if s.keys == nil {
 		s.keys = make(map[string]*Entry)

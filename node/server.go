@@ -33,8 +33,8 @@ const SlotkvVersion = "0.1.0"
 
 // Server is one node.
 type Server struct {
-	cfgMu sync.RWMutex
-	cfg   *Config
+	cfgMu sync.Mutex // serialises UpdateConfig
+	cfg   atomic.Pointer[Config]
 
 	KS  *Keyspace
 	Log *slog.Logger
@@ -55,6 +55,7 @@ type Server struct {
 	Closers []func()
 
 	repl   replState
+	mem    memState
 	replMu sync.Mutex // serialises ReplicaOf
 
 	listeners []net.Listener
@@ -82,7 +83,8 @@ type Server struct {
 // NewServer builds a server from a validated config.
 func NewServer(cfg *Config, log *slog.Logger) *Server {
 	startClock()
-	s := &Server{cfg: cfg, KS: NewKeyspace(), Log: log, clients: map[int64]*Client{}, done: make(chan struct{}), Started: time.Now()}
+	s := &Server{KS: NewKeyspace(), Log: log, clients: map[int64]*Client{}, done: make(chan struct{}), Started: time.Now()}
+	s.cfg.Store(cfg)
 	s.initRepl()
 	// Expired keys are propagated as DEL (PropagateHook sees them with a nil
 	// client), so replicas and the AOF follow the master's expiry.
@@ -96,20 +98,18 @@ func NewServer(cfg *Config, log *slog.Logger) *Server {
 
 // Config returns the current configuration (read-only; use SetConfig).
 func (s *Server) Config() *Config {
-	s.cfgMu.RLock()
-	defer s.cfgMu.RUnlock()
-	return s.cfg
+	return s.cfg.Load()
 }
 
 // UpdateConfig applies fn to a copy of the config and installs it.
 func (s *Server) UpdateConfig(fn func(c *Config) error) error {
 	s.cfgMu.Lock()
 	defer s.cfgMu.Unlock()
-	n := *s.cfg
+	n := *s.cfg.Load()
 	if err := fn(&n); err != nil {
 		return err
 	}
-	s.cfg = &n
+	s.cfg.Store(&n)
 	return nil
 }
 
@@ -134,6 +134,7 @@ func (s *Server) Addr() net.Addr { return s.listeners[0].Addr() }
 
 // Serve accepts clients until Shutdown. It starts background jobs first.
 func (s *Server) Serve() error {
+	s.applyMemoryConfig()
 	s.wg.Add(1)
 	go s.cron()
 	var wg sync.WaitGroup
@@ -361,6 +362,10 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		c.W.Error("READONLY You can't write against a read only replica.")
 		return
 	}
+	if cmd.Flags&FlagDenyOOM != 0 && s.overMaxmemory() {
+		c.W.Error("OOM command not allowed when used memory > 'maxmemory'.")
+		return
+	}
 	if cmd.Flags&FlagWrite != 0 {
 		if min := s.Config().MinReplicasToWrite; min > 0 && !replicaMode.Load() && s.goodReplicas(s.Config().MinReplicasMaxLag) < min {
 			c.W.Error("NOREPLICAS Not enough good replicas to write.")
@@ -384,7 +389,17 @@ func (s *Server) call(c *Client, cmd *Command, argv [][]byte) {
 	c.Argv, c.Cmd = argv, cmd
 	c.Dirty, c.Propagate = 0, nil
 	c.Now = nowMs()
-	cmd.Proc(c)
+	if c.isMaster {
+		for _, i := range c.locked {
+			s.KS.slots[i].masterApply = true
+		}
+		cmd.Proc(c)
+		for _, i := range c.locked {
+			s.KS.slots[i].masterApply = false
+		}
+	} else {
+		cmd.Proc(c)
+	}
 	cmd.calls.Add(1)
 	if c.Dirty > 0 && cmd.Flags&FlagNoPropagate == 0 {
 		if c.Propagate != nil {
