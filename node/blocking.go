@@ -46,6 +46,59 @@ var blockedListClients atomic.Int64
 // list command.
 func BlockedListClients() int64 { return blockedListClients.Load() }
 
+// blockedClient is the CLIENT UNBLOCK handle of a blocked client.
+type blockedClient struct {
+	w   *Waiter
+	how atomic.Int32 // 0: still blocked, 1: unblock as timeout, 2: unblock with error
+}
+
+var blockedClients sync.Map // *Client -> *blockedClient
+
+// blockRegister records that c is blocked on w, for UnblockClient. Call
+// the returned function when c stops blocking.
+func blockRegister(c *Client, w *Waiter) (*blockedClient, func()) {
+	b := &blockedClient{w: w}
+	blockedClients.Store(c, b)
+	return b, func() { blockedClients.Delete(c) }
+}
+
+// unblocked writes the reply of a client released by CLIENT UNBLOCK and
+// reports whether it was released. Call after each wake-up.
+func (b *blockedClient) unblocked(c *Client) bool {
+	switch b.how.Load() {
+	case 1:
+		c.W.NullArray()
+		return true
+	case 2:
+		c.W.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+		return true
+	}
+	return false
+}
+
+// UnblockClient is CLIENT UNBLOCK: it releases target if it is blocked in
+// a list (or other registered) blocking command, as if its timeout expired
+// or, withError, with -UNBLOCKED. It reports whether target was blocked.
+func UnblockClient(target *Client, withError bool) bool {
+	v, ok := blockedClients.Load(target)
+	if !ok {
+		return false
+	}
+	b := v.(*blockedClient)
+	how := int32(1)
+	if withError {
+		how = 2
+	}
+	if !b.how.CompareAndSwap(0, how) {
+		return false
+	}
+	select {
+	case b.w.C <- struct{}{}:
+	default:
+	}
+	return true
+}
+
 // BlockingDenied, when set by the transaction or scripting code, reports
 // that the current command runs where it must not block (EXEC, a script):
 // blocking commands then answer as if their timeout expired at once.
@@ -99,7 +152,9 @@ func blockOnLists(c *Client, keys [][]byte, timeout time.Duration, try listTryFu
 	}
 	blockedListClients.Add(1)
 	c.Flags.Or(uint32(ClientBlocked))
+	bc, unregister := blockRegister(c, w)
 	defer func() { // slot locks held again here
+		unregister()
 		c.Flags.And(^uint32(ClientBlocked))
 		for _, k := range keys {
 			c.SlotFor(k).RemoveWaiter(string(k), w)
@@ -116,6 +171,9 @@ func blockOnLists(c *Client, keys [][]byte, timeout time.Duration, try listTryFu
 	for {
 		timedOut := c.blockWait(w, deadline)
 		if c.closing.Load() || c.srv.stopping.Load() || peerClosed(c) {
+			return
+		}
+		if bc.unblocked(c) {
 			return
 		}
 		if msg := blockedRedirect(c, keys[0]); msg != "" {

@@ -349,3 +349,34 @@ func TestBlockedClientRedirect(t *testing.T) {
 		}
 	}
 }
+
+func TestUnblockClient(t *testing.T) {
+	e := newTypesEnv(t)
+	for _, withErr := range []bool{false, true} {
+		c := e.client()
+		done := make(chan string, 1)
+		go func() { done <- runOn(e.s, c, "BRPOPLPUSH", "uq", "dst", "0") }()
+		deadline := time.Now().Add(5 * time.Second)
+		for !UnblockClient(c, withErr) {
+			if time.Now().After(deadline) {
+				t.Fatal("client never blocked")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		want := "*-1\r\n"
+		if withErr {
+			want = "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+		}
+		select {
+		case got := <-done:
+			if got != want {
+				t.Fatalf("unblocked reply %q, want %q", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("not unblocked")
+		}
+		if UnblockClient(c, withErr) {
+			t.Fatal("a client that is not blocked was unblocked")
+		}
+	}
+}
