@@ -7,6 +7,37 @@ import (
 	"time"
 )
 
+func init() {
+	StartHooks = append(StartHooks, func(s *Server) error {
+		applyTypeLimits(s.Config())
+		return nil
+	})
+}
+
+// applyTypeLimits reads the encoding thresholds of hashes, sets and lists
+// from the startup configuration (config file or --options; CONFIG SET at
+// runtime is not applied: the limits are plain variables read on every
+// write). Values Redis would reject are ignored.
+func applyTypeLimits(cfg *Config) {
+	get := func(name string, dst *int) {
+		if v, ok := cfg.Get(name); ok {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+				*dst = n
+			}
+		}
+	}
+	get("hash-max-listpack-entries", &HashMaxListpackEntries)
+	get("hash-max-listpack-value", &HashMaxListpackValue)
+	get("set-max-intset-entries", &SetMaxIntsetEntries)
+	get("set-max-listpack-entries", &SetMaxListpackEntries)
+	get("set-max-listpack-value", &SetMaxListpackValue)
+	if v, ok := cfg.Get("list-max-listpack-size"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n >= -5 && n <= -1 {
+			listNodeMaxBytes = 4096 << (-n - 1)
+		}
+	}
+}
+
 // Helpers shared by the collection families (hash, list, set, zset):
 // Redis's getLongFromObjectOrReply family with its exact error texts, SCAN
 // cursor/option parsing, blocking timeouts.

@@ -43,8 +43,10 @@ type lnode struct {
 	cnt int32
 }
 
-// listNodeMaxBytes is the packed size limit of one node (fill -2 = 8 KiB).
-const listNodeMaxBytes = 8192
+// listNodeMaxBytes is the packed size limit of one node: Redis's
+// list-max-listpack-size -2 (8 KiB) by default; -1..-5 select 4..64 KiB
+// (read at startup, see applyTypeLimits).
+var listNodeMaxBytes = 8192
 
 // NewList returns an empty list.
 func NewList() *List { return &List{} }
