@@ -308,6 +308,7 @@ func init() {
 			"tracking":     sub(-3, ns, "6.0.0", "Controls server-assisted client-side caching for the connection.", cmdClientTracking, conn),
 			"trackinginfo": sub(2, ns, "6.2.0", "Returns information about server-assisted client-side caching for the connection.", cmdClientTrackinginfo, conn),
 			"caching":      sub(3, ns, "6.0.0", "Instructs the server whether to track the keys in the next request.", cmdClientCaching, conn),
+			"unblock":      sub(-3, adm, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", cmdClientUnblock, conn),
 			"help":         sub(2, FlagLoading|FlagStale, "5.0.0", "Returns helpful text about the different subcommands.", cmdClientHelp, conn),
 		}})
 }
@@ -535,6 +536,39 @@ func cmdClientKill(c *Client) {
 	if closeSelf {
 		c.CloseAfterReply = true
 	}
+}
+
+// cmdClientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: the blocking
+// family releases the client (UnblockClient in blocking.go).
+func cmdClientUnblock(c *Client) {
+	if len(c.Argv) > 4 {
+		c.W.Error("ERR unknown subcommand or wrong number of arguments for '" + string(c.Argv[1]) + "'. Try CLIENT HELP.")
+		return
+	}
+	withErr := false
+	if len(c.Argv) == 4 {
+		switch {
+		case argIs(c.Argv[3], "timeout"):
+		case argIs(c.Argv[3], "error"):
+			withErr = true
+		default:
+			c.W.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	id, ok := ParseInt(c.Argv[2])
+	if !ok {
+		c.W.Error(ErrNotInt)
+		return
+	}
+	c.srv.clientsMu.Lock()
+	target := c.srv.clients[id]
+	c.srv.clientsMu.Unlock()
+	if target != nil && target.HasFlag(ClientBlocked) && UnblockClient(target, withErr) {
+		c.W.Int(1)
+		return
+	}
+	c.W.Int(0)
 }
 
 func onOffFlag(f ClientFlag) func(c *Client) {

@@ -9,7 +9,7 @@ import (
 
 func TestHelloAuthSelectReset(t *testing.T) {
 	e := newSvEnv(t, func(c *Config) { c.RequirePass = "secret" })
-	noauth := "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n"
+	noauth := "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n"
 	e.expect("-NOAUTH Authentication required.\r\n", "GET", "x")
 	e.expect(noauth, "HELLO", "3")
 	e.expect("-WRONGPASS invalid username-password pair or user is disabled.\r\n", "AUTH", "bad")

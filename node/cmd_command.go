@@ -99,7 +99,7 @@ func commandCategories(cmd *Command) []string {
 		for _, a := range cmd.ACL {
 			set[strings.TrimPrefix(strings.ToLower(a), "@")] = true
 		}
-	} else if g := groupCategory[cmd.Group]; g != "" {
+	} else if g := groupCategory[cmd.Group]; g != "" && cmd.Sub == nil { // containers have no group category
 		set[g] = true
 	}
 	if cmd.Flags&FlagWrite != 0 {
@@ -342,6 +342,10 @@ func writeCommandInfo(c *Client, cmd *Command) {
 		writeKeySpec(c, &ks[i])
 	}
 	subs := sortedSubs(cmd)
+	if len(subs) == 0 {
+		c.W.Set(0) // Redis 7.0 answers an empty set here, an array otherwise
+		return
+	}
 	c.W.Array(len(subs))
 	for _, sc := range subs {
 		writeCommandInfo(c, sc)

@@ -110,7 +110,7 @@ func TestCommandReplies(t *testing.T) {
 	}
 	// RESP3: sets and maps
 	e.do("HELLO", "3")
-	e.expect("*1\r\n*10\r\n$4\r\nping\r\n:-1\r\n~1\r\n+fast\r\n:0\r\n:0\r\n:0\r\n~2\r\n+@fast\r\n+@connection\r\n~2\r\n$25\r\nrequest_policy:all_shards\r\n$29\r\nresponse_policy:all_succeeded\r\n~0\r\n*0\r\n",
+	e.expect("*1\r\n*10\r\n$4\r\nping\r\n:-1\r\n~1\r\n+fast\r\n:0\r\n:0\r\n:0\r\n~2\r\n+@fast\r\n+@connection\r\n~2\r\n$25\r\nrequest_policy:all_shards\r\n$29\r\nresponse_policy:all_succeeded\r\n~0\r\n~0\r\n",
 		"COMMAND", "INFO", "ping")
 	e.expect("*1\r\n_\r\n", "COMMAND", "INFO", "nosuch")
 }

@@ -116,7 +116,7 @@ func cmdHello(c *Client) {
 		setAuthed(c, true)
 	}
 	if !c.Authed {
-		c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if hasName && !clientSetName(c, name) {
@@ -145,8 +145,12 @@ func cmdHello(c *Client) {
 
 func cmdSelect(c *Client) {
 	id, ok := ParseInt(c.Argv[1])
-	if !ok || id != int64(int32(id)) {
+	if !ok {
 		c.W.Error(ErrNotInt)
+		return
+	}
+	if id != int64(int32(id)) {
+		c.W.Error("ERR value is out of range, value must between -2147483648 and 2147483647")
 		return
 	}
 	if id != 0 && c.Server().Config().ClusterEnabled {
