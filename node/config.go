@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -112,6 +113,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ProtoMaxBulkLen < 1<<20 {
 		return fmt.Errorf("proto-max-bulk-len: must be at least 1mb")
+	}
+	if c.BindSourceAddr != "" && net.ParseIP(c.BindSourceAddr) == nil {
+		return fmt.Errorf("bind-source-addr: %q is not an IP address", c.BindSourceAddr)
+	}
+	if c.ClusterAnnounceIP != "" && net.ParseIP(c.ClusterAnnounceIP) == nil {
+		return fmt.Errorf("cluster-announce-ip: %q is not an IP address", c.ClusterAnnounceIP)
 	}
 	if err := checkSave(c.Save); err != nil {
 		return fmt.Errorf("save: %v", err)

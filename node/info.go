@@ -347,8 +347,26 @@ func (x *serverExtra) notePeak() {
 	}
 }
 
-// UsedMemory returns used_memory (bytes of live heap objects, cached).
-func UsedMemory() uint64 { return memStats().heapInUse }
+// usedMemory is INFO's used_memory: the eviction layer's figure (heap
+// object bytes minus what it freed since the last GC) when its sampler
+// runs, else the live heap objects (cached for 100 ms).
+func (s *Server) usedMemory() uint64 {
+	if u := s.UsedMemory(); u > 0 {
+		return uint64(u)
+	}
+	return memStats().heapInUse
+}
+
+// peakMemory is used_memory_peak.
+func (s *Server) peakMemory() uint64 {
+	x := extraOf(s)
+	x.notePeak()
+	p := x.peakMem.Load()
+	if e := uint64(s.PeakMemory()); e > p {
+		p = e
+	}
+	return p
+}
 
 func readRSS() uint64 {
 	b, err := os.ReadFile("/proc/self/statm")
@@ -573,28 +591,18 @@ func init() {
 
 	// # Memory
 	me := addSection("memory", true)
-	f(me, "used_memory", func(*Server) string { return strconv.FormatUint(memStats().heapInUse, 10) })
-	f(me, "used_memory_human", func(*Server) string { return bytesToHuman(memStats().heapInUse) })
+	f(me, "used_memory", func(s *Server) string { return strconv.FormatUint(s.usedMemory(), 10) })
+	f(me, "used_memory_human", func(s *Server) string { return bytesToHuman(s.usedMemory()) })
 	f(me, "used_memory_rss", func(*Server) string { return strconv.FormatUint(memStats().rss, 10) })
 	f(me, "used_memory_rss_human", func(*Server) string { return bytesToHuman(memStats().rss) })
-	f(me, "used_memory_peak", func(s *Server) string {
-		x := extraOf(s)
-		x.notePeak()
-		return strconv.FormatUint(x.peakMem.Load(), 10)
-	})
-	f(me, "used_memory_peak_human", func(s *Server) string {
-		x := extraOf(s)
-		x.notePeak()
-		return bytesToHuman(x.peakMem.Load())
-	})
+	f(me, "used_memory_peak", func(s *Server) string { return strconv.FormatUint(s.peakMemory(), 10) })
+	f(me, "used_memory_peak_human", func(s *Server) string { return bytesToHuman(s.peakMemory()) })
 	f(me, "used_memory_peak_perc", func(s *Server) string {
-		x := extraOf(s)
-		x.notePeak()
-		p := x.peakMem.Load()
+		p := s.peakMemory()
 		if p == 0 {
 			return "100.00%"
 		}
-		return strconv.FormatFloat(float64(memStats().heapInUse)*100/float64(p), 'f', 2, 64) + "%"
+		return strconv.FormatFloat(float64(s.usedMemory())*100/float64(p), 'f', 2, 64) + "%"
 	})
 	f(me, "total_system_memory", func(*Server) string { return strconv.FormatUint(totalSysMem(), 10) })
 	f(me, "total_system_memory_human", func(*Server) string { return bytesToHuman(totalSysMem()) })
@@ -603,17 +611,14 @@ func init() {
 	f(me, "maxmemory", func(s *Server) string { return itoa(s.Config().MaxMemory) })
 	f(me, "maxmemory_human", func(s *Server) string { return bytesToHuman(uint64(s.Config().MaxMemory)) })
 	f(me, "maxmemory_policy", func(s *Server) string { return s.Config().MaxMemoryPolicy })
-	f(me, "mem_fragmentation_ratio", func(*Server) string {
-		m := memStats()
-		if m.heapInUse == 0 {
+	f(me, "mem_fragmentation_ratio", func(s *Server) string {
+		u := s.usedMemory()
+		if u == 0 {
 			return "0.00"
 		}
-		return strconv.FormatFloat(float64(m.rss)/float64(m.heapInUse), 'f', 2, 64)
+		return strconv.FormatFloat(float64(memStats().rss)/float64(u), 'f', 2, 64)
 	})
-	f(me, "mem_fragmentation_bytes", func(*Server) string {
-		m := memStats()
-		return itoa(int64(m.rss) - int64(m.heapInUse))
-	})
+	f(me, "mem_fragmentation_bytes", func(s *Server) string { return itoa(int64(memStats().rss) - int64(s.usedMemory())) })
 	f(me, "mem_not_counted_for_evict", k("0"))
 	f(me, "mem_replication_backlog", func(s *Server) string { return "0" })
 	f(me, "mem_clients_slaves", k("0"))
@@ -668,7 +673,7 @@ func init() {
 	f(st, "expired_stale_perc", k("0.00"))
 	f(st, "expired_time_cap_reached_count", k("0"))
 	f(st, "expire_cycle_cpu_milliseconds", k("0"))
-	f(st, "evicted_keys", k("0"))
+	f(st, "evicted_keys", func(s *Server) string { return itoa(s.EvictedKeys()) })
 	f(st, "evicted_clients", k("0"))
 	f(st, "total_eviction_exceeded_time", k("0"))
 	f(st, "current_eviction_exceeded_time", k("0"))
