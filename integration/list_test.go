@@ -7,6 +7,7 @@ package integration
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -507,4 +508,110 @@ func TestListRedisCLI(t *testing.T) {
 			t.Errorf("redis-cli %q:\n slotkv: %q\n  redis: %q", args, got, want)
 		}
 	}
+}
+
+// TestCollectionsRandomDifferential runs a seeded random mix of list, hash
+// and set commands (values that cross encoding limits, keys shared across
+// types for WRONGTYPE) against slotkv and redis-server and compares every
+// reply byte for byte (sorted where Redis promises no order).
+func TestCollectionsRandomDifferential(t *testing.T) {
+	s, r := DiffPair(t)
+	rng := rand.New(rand.NewPCG(42, 7))
+	val := func() string {
+		switch rng.IntN(12) {
+		case 0:
+			return strings.Repeat("v", 60+rng.IntN(10)) // around the 64-byte limit
+		case 1:
+			return fmt.Sprint(rng.Int64N(1<<40) - 1<<39)
+		case 2:
+			return ""
+		case 3, 4, 5:
+			return fmt.Sprint(rng.IntN(40))
+		}
+		return fmt.Sprint("e", rng.IntN(30))
+	}
+	key := func(kind string) string {
+		if rng.IntN(20) == 0 {
+			return "shared" // holds whatever type came first: WRONGTYPE paths
+		}
+		return fmt.Sprint(kind, rng.IntN(4))
+	}
+	idx := func() string { return fmt.Sprint(rng.IntN(30) - 15) }
+	var steps []Step
+	for i := 0; i < 4000; i++ {
+		l, h, st := key("l"), key("h"), key("s")
+		var step Step
+		switch rng.IntN(34) {
+		case 0:
+			step = S("RPUSH", l, val(), val())
+		case 1:
+			step = S("LPUSH", l, val())
+		case 2:
+			step = S("LPOP", l)
+		case 3:
+			step = S("RPOP", l, fmt.Sprint(rng.IntN(4)))
+		case 4:
+			step = S("LRANGE", l, idx(), idx())
+		case 5:
+			step = S("LINSERT", l, []string{"BEFORE", "AFTER"}[rng.IntN(2)], val(), val())
+		case 6:
+			step = S("LREM", l, fmt.Sprint(rng.IntN(5)-2), val())
+		case 7:
+			step = S("LTRIM", l, idx(), idx())
+		case 8:
+			step = S("LSET", l, idx(), val())
+		case 9:
+			step = S("LPOS", l, val(), "RANK", []string{"1", "-1", "2"}[rng.IntN(3)], "COUNT", fmt.Sprint(rng.IntN(3)))
+		case 10:
+			step = S("LMOVE", l, key("l"), []string{"LEFT", "RIGHT"}[rng.IntN(2)], []string{"LEFT", "RIGHT"}[rng.IntN(2)])
+		case 11:
+			step = S("LMPOP", "2", l, key("l"), "RIGHT", "COUNT", "2")
+		case 12:
+			step = S("LINDEX", l, idx())
+		case 13:
+			step = S("HSET", h, val(), val(), val(), val())
+		case 14:
+			step = S("HDEL", h, val(), val())
+		case 15:
+			step = S("HGET", h, val())
+		case 16:
+			step = S("HINCRBY", h, val(), fmt.Sprint(rng.IntN(100)-50))
+		case 17:
+			step = S("HINCRBYFLOAT", h, val(), fmt.Sprint(rng.Float64()*10-5))
+		case 18:
+			step = U("HGETALL", h)
+		case 19:
+			step = S("HLEN", h)
+		case 20:
+			step = S("HSETNX", h, val(), val())
+		case 21:
+			step = S("HMGET", h, val(), val())
+		case 22:
+			step = S("SADD", st, val(), val(), val())
+		case 23:
+			step = S("SREM", st, val(), val())
+		case 24:
+			step = S("SISMEMBER", st, val())
+		case 25:
+			step = U("SMEMBERS", st)
+		case 26:
+			step = U("SINTER", st, key("s"))
+		case 27:
+			step = U("SUNION", st, key("s"))
+		case 28:
+			step = U("SDIFF", st, key("s"))
+		case 29:
+			step = S([]string{"SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"}[rng.IntN(3)], key("s"), st, key("s"))
+		case 30:
+			step = S("SMOVE", st, key("s"), val())
+		case 31:
+			step = S("SCARD", st)
+		case 32:
+			step = S("SINTERCARD", "2", st, key("s"), "LIMIT", fmt.Sprint(rng.IntN(3)))
+		case 33:
+			step = S("OBJECT", "ENCODING", []string{l, h, st}[rng.IntN(3)])
+		}
+		steps = append(steps, step)
+	}
+	Differential(t, s, r, 2, steps)
 }
