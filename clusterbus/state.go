@@ -252,7 +252,7 @@ func validID(id string) bool {
 
 func (s *state) addNode(id string) *node {
 	now := time.Now()
-	n := &node{id: id, flags: fMaster, added: now, pongRecv: time.Time{}, linkCreated: now}
+	n := &node{id: id, flags: fMaster, added: now, linkCreated: now, shardID: randomID()}
 	s.nodes[id] = n
 	s.tableDirty = true
 	s.saveDirty = true
