@@ -16,7 +16,8 @@ import (
 
 // app is the state of one invocation.
 type app struct {
-	ctx     context.Context
+	ctx     context.Context // never cancelled: commands always complete
+	sig     context.Context // cancelled on SIGINT/SIGTERM: stop at a safe point
 	p       *parsed
 	def     *cmdDef
 	ui      *ui.UI
@@ -26,6 +27,9 @@ type app struct {
 	verbose bool
 	out     any // JSON document, printed at the end in --json mode
 }
+
+// interrupted reports whether the operator asked to stop.
+func (a *app) interrupted() bool { return a.sig != nil && a.sig.Err() != nil }
 
 func (a *app) info(format string, args ...any) { a.ui.Logf(ui.Info, format, args...) }
 func (a *app) ok(format string, args ...any)   { a.ui.Logf(ui.OK, format, args...) }

@@ -105,6 +105,10 @@ func (a *app) checkCluster(c *cluster.Cluster, o checkOpts) *checkResult {
 		a.errf("[WARNING] The following slots are open: %s.", joinInts(r.OpenSlots))
 		if o.fix {
 			for _, s := range r.OpenSlots {
+				if a.interrupted() {
+					r.FixErrors = append(r.FixErrors, "interrupted")
+					break
+				}
 				if !a.guardUnreachable(c, o, "open slots") {
 					r.FixErrors = append(r.FixErrors, "refused: unreachable masters")
 					return r
@@ -665,7 +669,7 @@ func (a *app) waitClusterOK(c *cluster.Cluster, timeout time.Duration) error {
 		if len(bad) == 0 {
 			return nil
 		}
-		if time.Now().After(deadline) || a.ctx.Err() != nil {
+		if time.Now().After(deadline) || a.interrupted() {
 			var parts []string
 			for n, st := range bad {
 				parts = append(parts, n.Addr()+" "+st)

@@ -162,7 +162,7 @@ func cmdFix(a *app) int {
 		quietUI.ui = ui.New(discard{}, discard{}, nil, false, false)
 		after = quietUI.checkCluster(c2, checkOpts{multipleOwners: o.multipleOwners, quiet: true})
 		c2.Close()
-		if after.OK || time.Now().After(deadline) {
+		if after.OK || time.Now().After(deadline) || a.interrupted() {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)

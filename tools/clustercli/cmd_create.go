@@ -172,7 +172,7 @@ func cmdCreate(a *app) int {
 			if err == nil {
 				break
 			}
-			if time.Now().After(deadline) {
+			if time.Now().After(deadline) || a.interrupted() {
 				return a.fail(fmt.Errorf("%s: CLUSTER REPLICATE %s: %v", r.Addr(), r.MasterID, err))
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -260,8 +260,8 @@ func (a *app) waitForJoin(c *cluster.Cluster, timeout time.Duration) error {
 			a.reportLinks(c)
 			return fmt.Errorf("the nodes did not agree about the configuration within %v. Check that every node's cluster bus port (port+10000 by default) is reachable from every other node, then run 'clustercli check %s'", timeout, c.Nodes[0].Addr())
 		}
-		if a.ctx.Err() != nil {
-			return a.ctx.Err()
+		if a.sig.Err() != nil {
+			return a.sig.Err()
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

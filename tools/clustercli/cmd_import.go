@@ -154,6 +154,9 @@ func cmdImport(a *app) int {
 			}
 			prog.Keys(len(b.keys))
 		}
+		if failure == nil && next != 0 && a.interrupted() {
+			failure = fmt.Errorf("interrupted; re-run the same import to continue")
+		}
 		if failure != nil || next == 0 {
 			break
 		}

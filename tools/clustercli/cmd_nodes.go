@@ -129,7 +129,7 @@ func cmdAddNode(a *app) int {
 			if err == nil {
 				break
 			}
-			if time.Now().After(deadline) {
+			if time.Now().After(deadline) || a.interrupted() {
 				return a.fail(fmt.Errorf("%s: CLUSTER REPLICATE %s: %v", nn.Addr(), master.ID, err))
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -169,7 +169,7 @@ func (a *app) waitKnown(c *cluster.Cluster, id string, timeout time.Duration) er
 		if missing == "" {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || a.interrupted() {
 			return fmt.Errorf("node %s does not know the new node %s yet; the cluster bus will spread it, check with 'clustercli check %s'", missing, id, c.Nodes[0].Addr())
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -73,7 +73,7 @@ func (a *app) executeTransfers(c *cluster.Cluster, ts []transfer) (*moveSummary,
 	for _, t := range ts {
 		jobs = append(jobs, move.Job{Src: t.Src, Dst: t.Dst, Slots: t.Slots, Masters: c.Masters()})
 	}
-	errs := move.RunJobs(a.ctx, mover, jobs, conc)
+	errs := move.RunJobs(a.ctx, a.sig.Done(), mover, jobs, conc)
 	keys, slots, el := prog.Finish()
 	s := &moveSummary{Mover: mover.Name(), Slots: slots, Keys: keys, Seconds: el.Seconds()}
 	if el > 0 {
@@ -81,6 +81,11 @@ func (a *app) executeTransfers(c *cluster.Cluster, ts []transfer) (*moveSummary,
 		s.SlotsPerSec = float64(slots) / el.Seconds()
 	}
 	for _, e := range errs {
+		if errors.Is(e, move.ErrStopped) {
+			s.Errors = append(s.Errors, "interrupted")
+			a.warn("*** Interrupted: the slots in flight were settled, %d of %d slots moved; nothing is left open. Re-run the command to continue.", slots, totalSlots)
+			continue
+		}
 		s.Errors = append(s.Errors, e.Error())
 		a.errf("[ERR] %v", e)
 		var me *move.MoveError
@@ -109,7 +114,7 @@ func (a *app) waitAgreement(c *cluster.Cluster) {
 			a.ok("[OK] All nodes agree about slots configuration.")
 			return
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) || a.interrupted() {
 			a.warn("*** Nodes do not agree about the slots yet; they converge through the cluster bus. Run 'clustercli check %s' in a moment.", c.Nodes[0].Addr())
 			return
 		}

@@ -35,7 +35,12 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	go func() {
+		// The first signal asks for a clean stop (slots in flight are
+		// settled); restoring the default handler lets a second one kill.
+		<-ctx.Done()
+		stop()
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -371,7 +376,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		cmdUsage(stderr, def)
 		return exitUsage
 	}
-	a := &app{ctx: ctx, p: p, def: def}
+	// Commands run on a context that signals cannot cancel, so that an
+	// interrupted operation still settles what it started; long loops
+	// watch a.sig and stop at a safe point.
+	a := &app{ctx: context.WithoutCancel(ctx), sig: ctx, p: p, def: def}
 	a.json = p.bools["json"]
 	a.yes = p.bools["yes"] || os.Getenv("REDISCLI_CLUSTER_YES") != ""
 	a.verbose = p.bools["verbose"]

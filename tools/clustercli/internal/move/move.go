@@ -30,8 +30,9 @@ type Job struct {
 	Stop *atomic.Bool
 }
 
-// ErrStopped is returned by a mover that stopped because Job.Stop was set.
-var ErrStopped = errors.New("stopped after another move failed")
+// ErrStopped is returned by a mover that stopped because Job.Stop was set
+// (another job failed, or the operator interrupted).
+var ErrStopped = errors.New("stopped")
 
 func (j *Job) stopped() bool { return j.Stop != nil && j.Stop.Load() }
 
@@ -184,9 +185,10 @@ func (e *MoveError) FixHint() string {
 
 // RunJobs runs jobs with mover, concurrently per source node (one job at a
 // time per source, up to concurrency sources at once). After the first
-// failure no new job starts; running jobs finish their current window.
-// It returns the errors of failed jobs.
-func RunJobs(ctx context.Context, mover Mover, jobs []Job, concurrency int) []error {
+// failure, or once interrupt is closed, no new window starts; running jobs
+// settle their current window. It returns the errors of failed jobs, and
+// ErrStopped if the interrupt stopped any job.
+func RunJobs(ctx context.Context, interrupt <-chan struct{}, mover Mover, jobs []Job, concurrency int) []error {
 	if concurrency <= 0 {
 		concurrency = 1
 	}
@@ -204,7 +206,18 @@ func RunJobs(ctx context.Context, mover Mover, jobs []Job, concurrency int) []er
 		errs []error
 		wg   sync.WaitGroup
 		sem  = make(chan struct{}, concurrency)
+		intr atomic.Bool
 	)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-interrupt:
+			intr.Store(true)
+			stop.Store(true)
+		case <-done:
+		}
+	}()
 	for _, src := range order {
 		wg.Add(1)
 		go func(js []Job) {
@@ -212,7 +225,7 @@ func RunJobs(ctx context.Context, mover Mover, jobs []Job, concurrency int) []er
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			for _, j := range js {
-				if stop.Load() || ctx.Err() != nil {
+				if stop.Load() {
 					return
 				}
 				j.Stop = &stop
@@ -230,5 +243,8 @@ func RunJobs(ctx context.Context, mover Mover, jobs []Job, concurrency int) []er
 		}(bySrc[src])
 	}
 	wg.Wait()
+	if intr.Load() {
+		errs = append(errs, ErrStopped)
+	}
 	return errs
 }
