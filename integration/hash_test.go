@@ -40,7 +40,7 @@ func hashSteps(p string) []Step {
 		S("HINCRBYFLOAT", k("h"), "f", "-inf"), S("HINCRBYFLOAT", k("h"), "f", "nan"), S("HINCRBYFLOAT", k("h"), "f", "1e5000"),
 		S("HINCRBYFLOAT", k("h"), "f", "0x10"), S("HINCRBYFLOAT", k("h"), "g", "0.1"), S("HINCRBYFLOAT", k("h"), "g", "0.2"),
 		S("HINCRBYFLOAT", k("h"), "g", "-0.3"), S("HINCRBYFLOAT", k("hf"), "big", "1e308"), S("HINCRBYFLOAT", k("hf"), "big", "1e308"),
-		S("HINCRBYFLOAT", k("hf"), "small", "1e-300"), S("HGETALL", k("hf")), S("OBJECT", "ENCODING", k("hf")),
+		S("HINCRBYFLOAT", k("hf"), "small", "1e-300"), U("HGETALL", k("hf")), S("OBJECT", "ENCODING", k("hf")),
 		S("HSET", k("h"), "fi", "inf"), S("HINCRBYFLOAT", k("h"), "fi", "1"), S("HINCRBYFLOAT", k("h"), "b", " 1"),
 		S("HGETALL", k("h")), S("OBJECT", "ENCODING", k("h")),
 		// HRANDFIELD: deterministic shapes (count >= size: whole listpack in order)

@@ -335,6 +335,9 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		c.abortMulti()
 		return
 	}
+	if scriptsBusy.Load() != 0 && busyReject(s, c, cmd) { // script.go: -BUSY while a script is over its time limit
+		return
+	}
 	if pausedServers.Load() != 0 {
 		s.pauseWait(c, cmd)
 	}
