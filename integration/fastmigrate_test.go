@@ -1,0 +1,200 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// startMasters starts n slotkv masters on 127.0.0.1 with the slots split
+// evenly, joined with CLUSTER MEET, and waits for cluster_state:ok.
+func startMasters(t *testing.T, n int) []*Node {
+	t.Helper()
+	ctx := Ctx(t, 30*time.Second)
+	var nodes []*Node
+	for i := 0; i < n; i++ {
+		nodes = append(nodes, StartNode(t, Options{Cluster: true}))
+	}
+	per := 16384 / n
+	for i, nd := range nodes {
+		lo, hi := i*per, (i+1)*per-1
+		if i == n-1 {
+			hi = 16383
+		}
+		if err := nd.Client().Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, hi).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := nd.Client().Do(ctx, "CLUSTER", "SET-CONFIG-EPOCH", i+1).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, nd := range nodes[1:] {
+		if err := nodes[0].Client().Do(ctx, "CLUSTER", "MEET", nd.IP, strconv.Itoa(nd.Port)).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	Eventually(t, 20*time.Second, "cluster_state:ok with every node known everywhere", func() bool {
+		for _, nd := range nodes {
+			info := clusterInfo(t, nd)
+			if !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, fmt.Sprintf("cluster_known_nodes:%d", n)) {
+				return false
+			}
+		}
+		return true
+	})
+	return nodes
+}
+
+// TestWholeSlotMigration moves a third of the slots with CLUSTER
+// MIGRATESLOTS while a ClusterClient reads and writes every slot: no client
+// error, no key lost, and every node agrees on the new owner.
+func TestWholeSlotMigration(t *testing.T) {
+	nodes := startMasters(t, 2)
+	a, b := nodes[0], nodes[1]
+	ctx := Ctx(t, 120*time.Second)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{a.Addr(), b.Addr()}, MaxRedirects: 8})
+	defer cc.Close()
+	const N = 60000
+	for i := 0; i < N; i += 1000 {
+		p := cc.Pipeline()
+		for j := i; j < i+1000; j++ {
+			p.Set(ctx, "key:"+strconv.Itoa(j), j, 0)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A big hash rides along in a moving slot.
+	big := map[string]interface{}{}
+	for i := 0; i < 20000; i++ {
+		big["f"+strconv.Itoa(i)] = i
+	}
+	if err := cc.HSet(ctx, "{big}hash", big).Err(); err != nil { // slot of "big" is owned by a
+		t.Fatal(err)
+	}
+
+	var errs atomic.Int64
+	var ops atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := "live:" + strconv.Itoa(w) + ":" + strconv.Itoa(i%5000)
+				var err error
+				if i%2 == 0 {
+					err = cc.Incr(ctx, k).Err()
+				} else {
+					err = cc.Get(ctx, "key:"+strconv.Itoa((i*7919)%N)).Err()
+				}
+				if err != nil && err != redis.Nil {
+					if errs.Add(1) <= 5 {
+						t.Logf("client error: %v", err)
+					}
+				}
+				ops.Add(1)
+			}
+		}(w)
+	}
+
+	bid := nodeID(t, b)
+	start := time.Now()
+	if err := a.Client().Do(ctx, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "5460", "NODE", bid).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var last map[string]string
+	Eventually(t, 60*time.Second, "migration job to finish", func() bool {
+		v, err := a.Client().Do(ctx, "CLUSTER", "GETSLOTMIGRATIONS").Slice()
+		if err != nil || len(v) == 0 {
+			return false
+		}
+		last = toStringMap(v[len(v)-1])
+		return last["state"] == "success" || last["state"] == "failed"
+	})
+	took := time.Since(start)
+	if last["state"] != "success" {
+		t.Fatalf("migration ended %v", last)
+	}
+	close(stop)
+	wg.Wait()
+	keys, _ := strconv.Atoi(last["keys_migrated"])
+	t.Logf("moved 5461 slots, %d keys in %v (%.0f keys/s, %.0f slots/s); %d client ops, %d errors",
+		keys, took.Round(time.Millisecond), float64(keys)/took.Seconds(), 5461/took.Seconds(), ops.Load(), errs.Load())
+	if errs.Load() != 0 {
+		t.Errorf("%d client errors during the migration", errs.Load())
+	}
+	// Every node sees b as owner of slot 0 and 5460.
+	Eventually(t, 10*time.Second, "all nodes agree on the new owner", func() bool {
+		for _, n := range nodes {
+			if !strings.Contains(clusterNodes(n), bid) {
+				return false
+			}
+			for _, line := range strings.Split(clusterNodes(n), "\n") {
+				if strings.HasPrefix(line, bid) && !strings.Contains(line, " 0-") {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	// Every key is present with its value.
+	cc.ReloadState(ctx)
+	for i := 0; i < N; i += 1000 {
+		p := cc.Pipeline()
+		cmds := make([]*redis.StringCmd, 0, 1000)
+		for j := i; j < i+1000; j++ {
+			cmds = append(cmds, p.Get(ctx, "key:"+strconv.Itoa(j)))
+		}
+		p.Exec(ctx)
+		for j, c := range cmds {
+			if v, err := c.Result(); err != nil || v != strconv.Itoa(i+j) {
+				t.Fatalf("key:%d = %q, %v after migration", i+j, v, err)
+			}
+		}
+	}
+	if n, err := cc.HLen(ctx, "{big}hash").Result(); err != nil || n != 20000 {
+		t.Fatalf("big hash after migration: %d fields, %v", n, err)
+	}
+	if n, _ := a.Client().Do(ctx, "CLUSTER", "COUNTKEYSINSLOT", "0").Int(); n != 0 {
+		t.Fatalf("source still holds %d keys in slot 0", n)
+	}
+}
+
+func nodeID(t *testing.T, n *Node) string {
+	id, err := n.Client().Do(Ctx(t, 5*time.Second), "CLUSTER", "MYID").Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func toStringMap(v interface{}) map[string]string {
+	out := map[string]string{}
+	switch m := v.(type) {
+	case map[interface{}]interface{}:
+		for k, val := range m {
+			out[fmt.Sprint(k)] = fmt.Sprint(val)
+		}
+	case []interface{}:
+		for i := 0; i+1 < len(m); i += 2 {
+			out[fmt.Sprint(m[i])] = fmt.Sprint(m[i+1])
+		}
+	}
+	return out
+}
+
+var _ = context.Background
