@@ -56,7 +56,7 @@ func hashOf(c *Client, key []byte) (*Slot, *Entry, *Hash, bool) {
 // hashWrite finishes a write: stores a new hash or signals a changed one.
 func hashWrite(c *Client, s *Slot, key []byte, e *Entry, h *Hash) {
 	if e == nil {
-		s.Set(key, &Entry{Obj: h, LRU: uint32(c.Now / 1000)})
+		s.Set(key, &Entry{Obj: h})
 	} else {
 		s.Modified(key)
 	}

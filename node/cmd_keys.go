@@ -483,19 +483,7 @@ func objectLFUPolicy(c *Client) bool {
 
 // objectLFUCounter is Redis's LFUDecrAndReturn with lfu-decay-time 1: the
 // counter decremented by the minutes since its last decrement.
-func objectLFUCounter(v uint32, nowMs int64) int64 {
-	counter := v & 0xFF
-	ldt := (v >> 8) & 0xFFFF
-	now := uint32(nowMs/60000) & 0xFFFF
-	elapsed := now - ldt
-	if now < ldt {
-		elapsed = 65535 - ldt + now
-	}
-	if elapsed >= counter {
-		return 0
-	}
-	return int64(counter - elapsed)
-}
+func objectLFUCounter(v uint32, nowMs int64) int64 { return int64(lfuDecayed(v, nowMs)) }
 
 const objectLFUNote = " Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 

@@ -100,7 +100,7 @@ func pushGeneric(c *Client, head, onlyExisting bool) {
 		l.Push(v, head)
 	}
 	if e == nil {
-		s.Set(key, &Entry{Obj: l, LRU: uint32(c.Now / 1000)})
+		s.Set(key, &Entry{Obj: l})
 	} else {
 		s.Modified(key)
 	}
@@ -463,7 +463,7 @@ func lmoveDo(c *Client, srcKey []byte, src *List, dstKey []byte, fromHead, toHea
 	if dst == nil {
 		dst = NewList()
 		dst.Push(v, toHead)
-		ds.Set(dstKey, &Entry{Obj: dst, LRU: uint32(c.Now / 1000)})
+		ds.Set(dstKey, &Entry{Obj: dst})
 	} else {
 		dst.Push(v, toHead)
 		ds.Modified(dstKey)

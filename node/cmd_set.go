@@ -90,7 +90,7 @@ func cmdSadd(c *Client) {
 		}
 	}
 	if e == nil {
-		s.Set(key, &Entry{Obj: set, LRU: uint32(c.Now / 1000)})
+		s.Set(key, &Entry{Obj: set})
 	} else if added > 0 {
 		s.Modified(key)
 	}
@@ -373,7 +373,7 @@ func cmdSmove(c *Client) {
 	if dstSet == nil {
 		dstSet = NewSet()
 		dstSet.Add(m)
-		ds.Set(dst, &Entry{Obj: dstSet, LRU: uint32(c.Now / 1000)})
+		ds.Set(dst, &Entry{Obj: dstSet})
 		c.Dirty++
 	} else if dstSet.Add(m) {
 		ds.Modified(dst)
@@ -497,7 +497,7 @@ func sinterGeneric(c *Client, keys [][]byte, dst []byte, cardOnly bool, limit in
 func storeSetResult(c *Client, dst []byte, res *Set) {
 	s := c.SlotFor(dst)
 	if res.Len() > 0 {
-		s.Set(dst, &Entry{Obj: res, LRU: uint32(c.Now / 1000)})
+		s.Set(dst, &Entry{Obj: res})
 		c.Dirty++
 		c.W.Int(int64(res.Len()))
 		return
