@@ -159,3 +159,14 @@ func pubsubHelp(c *Client) {
 		c.W.Simple(l)
 	}
 }
+
+// pubsubContextOK reports whether a RESP2 client in subscribed state may run
+// cmd (Redis 7.0: the (un)subscribe commands, PING, QUIT and RESET only;
+// PUBLISH and PUBSUB are refused there too).
+func pubsubContextOK(cmd *Command) bool {
+	switch cmd.Name {
+	case "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "ping", "quit", "reset":
+		return true
+	}
+	return false
+}

@@ -326,7 +326,7 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		c.abortMulti()
 		return
 	}
-	if c.subscribed() && c.W.Proto == 2 && cmd.Flags&FlagPubSub == 0 && cmd.Name != "ping" && cmd.Name != "quit" && cmd.Name != "reset" {
+	if c.subscribed() && c.W.Proto == 2 && !pubsubContextOK(cmd) { // cmd_pubsub.go
 		c.W.Error(fmt.Sprintf(ErrPubSubCtx, cmd.Name))
 		return
 	}
