@@ -26,7 +26,7 @@ func connSteps() []Step {
 		S("CLIENT", "GETNAME"), S("CLIENT", "SETNAME", "foo"), S("CLIENT", "GETNAME"), S("CLIENT", "SETNAME", "a b"),
 		S("CLIENT", "SETNAME", "a\nb"), S("CLIENT", "SETNAME", ""), S("CLIENT", "GETNAME"), S("CLIENT", "SETNAME"),
 		S("CLIENT", "SETNAME", "a", "b"), S("CLIENT", "NO-EVICT", "on"), S("CLIENT", "NO-EVICT", "OFF"), S("CLIENT", "NO-EVICT", "x"),
-		S("CLIENT", "REPLY", "x"), S("CLIENT", "REPLY", "ON"), S("CLIENT", "KILL", "1.2.3.4:5"), S("CLIENT", "KILL", "ID", "999999"),
+		S("CLIENT", "REPLY", "x"), S("CLIENT", "REPLY", "ON"), S("CLIENT", "REPLY", "ON", "x"), S("CLIENT", "KILL", "1.2.3.4:5"), S("CLIENT", "KILL", "ID", "999999"),
 		S("CLIENT", "KILL", "ID", "x"), S("CLIENT", "KILL", "ID", "0"), S("CLIENT", "KILL", "FOO", "bar"), S("CLIENT", "KILL", "TYPE", "foo"),
 		S("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "maybe"), S("CLIENT", "KILL", "ADDR"), S("CLIENT", "KILL", "USER", "nobody"),
 		S("CLIENT", "KILL", "ID", "1", "ADDR"), S("CLIENT", "KILL", "SKIPME", "no", "ID", "999999"), S("CLIENT", "KILL", "laddr", "1.1.1.1:1"),
@@ -271,5 +271,77 @@ func TestClientPauseIntegration(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("SET still blocked after CLIENT UNPAUSE")
+	}
+}
+
+// TestClientReplyModes pipelines CLIENT REPLY SKIP/OFF/ON around other
+// commands and compares the byte stream with redis-server 7.
+func TestClientReplyModes(t *testing.T) {
+	s, r := DiffPair(t)
+	cmds := [][]string{{"CLIENT", "REPLY", "SKIP"}, {"SET", "k", "v"}, {"GET", "k"}, {"CLIENT", "REPLY", "OFF"},
+		{"GET", "k"}, {"CLIENT", "REPLY", "SKIP"}, {"INCR", "n"}, {"CLIENT", "REPLY", "ON"}, {"GET", "n"}, {"PING", "end"}}
+	var b strings.Builder
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "*%d\r\n", len(c))
+		for _, a := range c {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
+	}
+	want := "$1\r\nv\r\n+OK\r\n$1\r\n1\r\n$3\r\nend\r\n"
+	for _, n := range []*Node{r, s} {
+		c := DialRaw(t, n.Addr())
+		if err := c.Send(b.String()); err != nil {
+			t.Fatal(err)
+		}
+		var got strings.Builder
+		for i := 0; i < 4; i++ {
+			rep, err := c.ReadReply()
+			if err != nil {
+				t.Fatalf("%s: %v after %q", n.Bin, err, got.String())
+			}
+			got.WriteString(rep)
+		}
+		if got.String() != want {
+			t.Errorf("%s: replies %q, want %q", n.Bin, got.String(), want)
+		}
+	}
+}
+
+var monitorLineRE = regexp.MustCompile(`^\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "set" "a b" "x\\ny"\r\n$`)
+
+func TestMonitor(t *testing.T) {
+	s := StartNode(t, Options{})
+	m := DialRaw(t, s.Addr())
+	if r, _ := m.Do("MONITOR"); r != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q", r)
+	}
+	c := s.NewClient(t, 3)
+	ctx := Ctx(t, 10*time.Second)
+	c.ConfigGet(ctx, "port") // admin: not shown
+	c.Do(ctx, "AUTH", "default", "secret")
+	if err := c.Set(ctx, "a b", "x\ny", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for {
+		l, err := m.ReadReply()
+		if err != nil {
+			t.Fatalf("reading the monitor stream: %v (so far %q)", err, lines)
+		}
+		lines = append(lines, l)
+		if strings.Contains(l, `"set"`) {
+			break
+		}
+	}
+	if !monitorLineRE.MatchString(lines[len(lines)-1]) {
+		t.Errorf("MONITOR line %q", lines[len(lines)-1])
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "secret") || strings.Contains(l, `"config"`) {
+			t.Errorf("MONITOR showed %q", l)
+		}
+	}
+	if !strings.Contains(strings.ToLower(strings.Join(lines, "")), `"auth" "(redacted)" "(redacted)"`) {
+		t.Errorf("AUTH not shown redacted: %q", lines)
 	}
 }

@@ -29,17 +29,46 @@ import (
 type ClientFlag uint32
 
 const (
-	ClientMulti    ClientFlag = 1 << iota // x: inside MULTI
-	ClientBlocked                         // b: blocked in BLPOP & co.
-	ClientPubSub                          // P: subscribed (RESP2 pub/sub context)
-	ClientReadOnly                        // r: READONLY on a cluster replica
-	ClientNoEvict                         // e: CLIENT NO-EVICT on
-	ClientNoTouch                         // T: CLIENT NO-TOUCH on
-	ClientMaster                          // M: our master's replication link
-	ClientReplica                         // S: a replica of ours
-	ClientMonitor                         // O: MONITOR
-	ClientDirtyCAS                        // d: a WATCHed key changed
+	ClientMulti        ClientFlag = 1 << iota // x: inside MULTI
+	ClientBlocked                             // b: blocked in BLPOP & co.
+	ClientPubSub                              // P: subscribed (RESP2 pub/sub context)
+	ClientReadOnly                            // r: READONLY on a cluster replica
+	ClientNoEvict                             // e: CLIENT NO-EVICT on
+	ClientNoTouch                             // T: CLIENT NO-TOUCH on
+	ClientMaster                              // M: our master's replication link
+	ClientReplica                             // S: a replica of ours
+	ClientMonitor                             // O: MONITOR
+	ClientDirtyCAS                            // d: a WATCHed key changed
+	ClientReplyOff                            // CLIENT REPLY OFF
+	ClientReplySkipArm                        // CLIENT REPLY SKIP just ran
+	ClientReplySkip                           // the current command's reply is dropped
+
+	clientReplyBits = ClientReplyOff | ClientReplySkipArm | ClientReplySkip
 )
+
+// applyReplyMode drops the replies the last command wrote after mark when
+// CLIENT REPLY OFF or SKIP asks for it. The connection loop calls it after
+// each command when one of clientReplyBits is set.
+func (c *Client) applyReplyMode(mark int) {
+	f := ClientFlag(c.Flags.Load())
+	switch {
+	case f&ClientReplySkipArm != 0:
+		c.SetFlag(ClientReplySkipArm, false)
+		c.SetFlag(ClientReplySkip, true) // the next command's reply goes
+		if len(c.W.B) > mark {
+			c.W.B = c.W.B[:mark]
+		}
+	case f&ClientReplySkip != 0:
+		c.SetFlag(ClientReplySkip, false)
+		if len(c.W.B) > mark {
+			c.W.B = c.W.B[:mark]
+		}
+	case f&ClientReplyOff != 0:
+		if len(c.W.B) > mark {
+			c.W.B = c.W.B[:mark]
+		}
+	}
+}
 
 // SetFlag sets or clears flag bits on c (any goroutine).
 func (c *Client) SetFlag(f ClientFlag, on bool) {
@@ -586,14 +615,19 @@ func onOffFlag(f ClientFlag) func(c *Client) {
 	}
 }
 
-// cmdClientReply supports ON. OFF and SKIP need the dispatcher to drop
-// replies, which slotkv does not do: they are refused rather than ignored.
+// cmdClientReply is CLIENT REPLY ON|OFF|SKIP: OFF and SKIP answer nothing
+// themselves; the connection loop drops later replies (applyReplyMode).
 func cmdClientReply(c *Client) {
 	switch {
 	case argIs(c.Argv[2], "on"):
+		c.SetFlag(clientReplyBits, false)
 		c.W.OK()
-	case argIs(c.Argv[2], "off"), argIs(c.Argv[2], "skip"):
-		c.W.Error("ERR CLIENT REPLY OFF|SKIP is not supported by slotkv")
+	case argIs(c.Argv[2], "off"):
+		c.SetFlag(ClientReplyOff, true)
+	case argIs(c.Argv[2], "skip"):
+		if !c.HasFlag(ClientReplyOff) {
+			c.SetFlag(ClientReplySkipArm, true)
+		}
 	default:
 		c.W.Error(ErrSyntax)
 	}

@@ -170,3 +170,19 @@ func TestClientPause(t *testing.T) {
 		t.Fatalf("GET after the pause expired: %q", r)
 	}
 }
+
+func TestMonitorLine(t *testing.T) {
+	e := newSvEnv(t, nil)
+	e.c.Addr = "127.0.0.1:5000"
+	argv := [][]byte{[]byte("set"), []byte("k\"\\"), []byte("a\r\n\t\x00\xff b")}
+	got := string(monitorLine(e.c, commands["echo"], argv, time.Unix(1700000000, 5000)))
+	want := "+1700000000.000005 [0 127.0.0.1:5000] \"set\" \"k\\\"\\\\\" \"a\\r\\n\\t\\x00\\xff b\"\r\n"
+	if got != want {
+		t.Errorf("monitor line:\n got  %q\n want %q", got, want)
+	}
+	hello := [][]byte{[]byte("HELLO"), []byte("3"), []byte("AUTH"), []byte("u"), []byte("p"), []byte("SETNAME"), []byte("n")}
+	got = string(monitorLine(e.c, commands["hello"], hello, time.Unix(1, 0)))
+	if !strings.HasSuffix(got, `"HELLO" "3" "AUTH" "(redacted)" "(redacted)" "SETNAME" "n"`+"\r\n") {
+		t.Errorf("HELLO redaction: %q", got)
+	}
+}

@@ -177,7 +177,7 @@ func cmdReset(c *Client) {
 		fn(c)
 	}
 	c.Asking, c.ReadOnly = false, false
-	c.SetFlag(ClientMulti|ClientPubSub|ClientReadOnly|ClientNoEvict|ClientNoTouch|ClientDirtyCAS, false)
+	c.SetFlag(ClientMulti|ClientPubSub|ClientReadOnly|ClientNoEvict|ClientNoTouch|ClientDirtyCAS|clientReplyBits, false)
 	authed := c.Server().Config().RequirePass == ""
 	setClientInfo(func() {
 		c.Name = ""

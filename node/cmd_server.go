@@ -6,6 +6,8 @@ package node
 import (
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slotkv/slotkv/node/resp"
@@ -152,10 +154,212 @@ func cmdTime(c *Client) {
 	c.W.BulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
 }
 
-// cmdMonitor acknowledges MONITOR. slotkv does not stream commands to
-// monitors yet: the client gets +OK and then nothing (documented gap).
+// ---------------------------------------------------------------------------
+// MONITOR
+
+// monitorsActive counts MONITOR clients of all servers; call() feeds them
+// only when it is non-zero.
+var monitorsActive atomic.Int32
+
+type monitor struct {
+	ch   chan []byte
+	quit chan struct{} // closed (once) to drop a monitor that fell behind
+	once sync.Once
+}
+
+var (
+	monitorsMu sync.Mutex
+	monitors   = map[*Server][]*monitor{}
+)
+
+// cmdMonitor turns the connection into a monitor: +OK, then one line per
+// command the server runs (admin and skip_monitor commands excepted), as
+// Redis formats them. The connection's goroutine stays here, writing what
+// other clients feed, until the client disconnects or the server stops; a
+// monitor that cannot keep up is disconnected.
 func cmdMonitor(c *Client) {
+	if c.HasFlag(ClientMonitor) {
+		return
+	}
+	if !canBlock(c) {
+		c.W.Error("ERR MONITOR isn't allowed for DENY BLOCKING client")
+		return
+	}
+	s := c.srv
+	m := &monitor{ch: make(chan []byte, 4096), quit: make(chan struct{})}
+	monitorsMu.Lock()
+	monitors[s] = append(monitors[s], m)
+	monitorsMu.Unlock()
+	monitorsActive.Add(1)
+	c.SetFlag(ClientMonitor, true)
+	defer func() {
+		monitorsMu.Lock()
+		ms := monitors[s]
+		for i, x := range ms {
+			if x == m {
+				ms = append(ms[:i], ms[i+1:]...)
+				break
+			}
+		}
+		if len(ms) == 0 {
+			delete(monitors, s)
+		} else {
+			monitors[s] = ms
+		}
+		monitorsMu.Unlock()
+		monitorsActive.Add(-1)
+		c.CloseAfterReply = true
+	}()
 	c.W.OK()
+	if c.flush() != nil {
+		return
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case line := <-m.ch:
+			c.W.B = append(c.W.B, line...)
+			for len(c.W.B) < 64<<10 { // batch what is already queued
+				select {
+				case more := <-m.ch:
+					c.W.B = append(c.W.B, more...)
+					continue
+				default:
+				}
+				break
+			}
+			if c.flush() != nil {
+				return
+			}
+		case <-m.quit:
+			return
+		case <-tick.C:
+			if c.Closed() {
+				return
+			}
+		case <-s.Done():
+			return
+		}
+	}
+}
+
+// feedMonitors sends one executed command to the server's monitors.
+func feedMonitors(s *Server, c *Client, cmd *Command, argv [][]byte) {
+	monitorsMu.Lock()
+	ms := monitors[s]
+	monitorsMu.Unlock()
+	if len(ms) == 0 {
+		return
+	}
+	line := monitorLine(c, cmd, argv, time.Now())
+	for _, m := range ms {
+		select {
+		case m.ch <- line:
+		default: // too slow: Redis would hit the output buffer limit
+			m.once.Do(func() { close(m.quit) })
+		}
+	}
+}
+
+// monitorLine formats a command like Redis's replicationFeedMonitors:
+// +<unix>.<usec> [0 <addr>] "arg" "arg"...
+func monitorLine(c *Client, cmd *Command, argv [][]byte, now time.Time) []byte {
+	b := make([]byte, 0, 64)
+	b = append(b, '+')
+	b = strconv.AppendInt(b, now.Unix(), 10)
+	b = append(b, '.')
+	us := strconv.Itoa(now.Nanosecond() / 1000)
+	b = append(b, "000000"[len(us):]...)
+	b = append(b, us...)
+	b = append(b, " [0 "...)
+	if c == nil || c.conn == nil {
+		b = append(b, "lua"...)
+	} else {
+		b = append(b, c.Addr...)
+	}
+	b = append(b, ']')
+	redact := redactedArgs(cmd, argv)
+	for i, a := range argv {
+		b = append(b, ' ')
+		if redact != nil && redact[i] {
+			b = append(b, `"(redacted)"`...)
+			continue
+		}
+		b = appendRepr(b, a)
+	}
+	return append(b, '\r', '\n')
+}
+
+// redactedArgs marks password arguments (AUTH, HELLO ... AUTH, MIGRATE
+// AUTH/AUTH2) that MONITOR must not show.
+func redactedArgs(cmd *Command, argv [][]byte) map[int]bool {
+	var r map[int]bool
+	mark := func(i int) {
+		if r == nil {
+			r = map[int]bool{}
+		}
+		if i < len(argv) {
+			r[i] = true
+		}
+	}
+	switch cmd.Name {
+	case "auth":
+		for i := 1; i < len(argv); i++ {
+			mark(i)
+		}
+	case "hello":
+		for i := 2; i+2 < len(argv); i++ {
+			if argIs(argv[i], "auth") {
+				mark(i + 1)
+				mark(i + 2)
+				i += 2
+			}
+		}
+	case "migrate":
+		for i := 6; i < len(argv); i++ {
+			if argIs(argv[i], "auth") {
+				mark(i + 1)
+				i++
+			} else if argIs(argv[i], "auth2") {
+				mark(i + 1)
+				mark(i + 2)
+				i += 2
+			} else if argIs(argv[i], "keys") {
+				break
+			}
+		}
+	}
+	return r
+}
+
+// appendRepr quotes a like Redis's sdscatrepr.
+func appendRepr(b, a []byte) []byte {
+	const hexd = "0123456789abcdef"
+	b = append(b, '"')
+	for _, ch := range a {
+		switch ch {
+		case '\\', '"':
+			b = append(b, '\\', ch)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\a':
+			b = append(b, '\\', 'a')
+		case '\b':
+			b = append(b, '\\', 'b')
+		default:
+			if ch >= 0x20 && ch < 0x7f {
+				b = append(b, ch)
+			} else {
+				b = append(b, '\\', 'x', hexd[ch>>4], hexd[ch&15])
+			}
+		}
+	}
+	return append(b, '"')
 }
 
 func cmdSlowlogGet(c *Client) {

@@ -226,7 +226,11 @@ func (s *Server) serveConn(conn net.Conn) {
 			}
 			return
 		}
+		mark := len(c.W.B)
 		s.Process(c, argv)
+		if ClientFlag(c.Flags.Load())&clientReplyBits != 0 {
+			c.applyReplyMode(mark) // cmd_client.go: CLIENT REPLY OFF|SKIP
+		}
 		if c.CloseAfterReply {
 			c.flush()
 			return
@@ -404,6 +408,9 @@ func (s *Server) call(c *Client, cmd *Command, argv [][]byte) {
 		cmd.Proc(c)
 	}
 	cmd.calls.Add(1)
+	if monitorsActive.Load() != 0 && cmd.Flags&(FlagAdmin|FlagSkipMonitor) == 0 {
+		feedMonitors(s, c, cmd, argv) // cmd_server.go: MONITOR
+	}
 	if c.Dirty > 0 && cmd.Flags&FlagNoPropagate == 0 {
 		if c.Propagate != nil {
 			s.propagate(c, c.Propagate)
