@@ -78,6 +78,10 @@ CONFIG GET * lists every option. SIGTERM or SIGINT shut the server down cleanly
 
 func main() {
 	args := os.Args[1:]
+	// --check-aof [--fix] FILE / --check-snapshot FILE (node/persistence_check.go)
+	if handled, code := node.RunCheckTool(args, os.Stdout); handled {
+		os.Exit(code)
+	}
 	if len(args) == 1 {
 		switch args[0] {
 		case "-h", "--help":
