@@ -561,7 +561,7 @@ func cmdZlexcount(c *Client) {
 		c.W.Int(0)
 		return
 	}
-	lo, hi := z.lexRangeRanks(&r)
+	lo, hi := z.lexRangeRanks(&r, false)
 	c.W.Int(int64(hi - lo))
 }
 
@@ -700,13 +700,8 @@ func zrangeGeneric(c *Client, argStart int, store bool, rt zrangeType, dir zrang
 		switch rt {
 		case zrRank:
 			first, n = zrankBounds(start, end, llen)
-		case zrScore, zrLex:
-			var lo, hi int
-			if rt == zrScore {
-				lo, hi = z.scoreRangeRanks(&sr)
-			} else {
-				lo, hi = z.lexRangeRanks(&lr)
-			}
+		case zrScore:
+			lo, hi := z.scoreRangeRanks(&sr)
 			n = hi - lo
 			if offset < 0 || offset >= int64(n) {
 				n = 0
@@ -720,6 +715,28 @@ func zrangeGeneric(c *Client, argStart int, store bool, rt zrangeType, dir zrang
 				first = llen - hi + int(offset)
 			} else {
 				first = lo + int(offset)
+			}
+		case zrLex:
+			// Like Redis: from the first element in range, skip offset
+			// elements, then take elements while they are within the far
+			// bound (identical to a rank interval when scores are equal).
+			lo, hi := z.lexRangeRanks(&lr, rev)
+			if hi > lo && offset >= 0 && offset < int64(llen) {
+				first = lo
+				if rev {
+					first = llen - hi
+				}
+				first += int(offset)
+				z.walk(first, llen-first, rev, func(m string, _ float64) bool {
+					if limit >= 0 && int64(n) >= limit {
+						return false
+					}
+					if rev && !lr.gteMin(m) || !rev && !lr.lteMax(m) {
+						return false
+					}
+					n++
+					return true
+				})
 			}
 		}
 	}
@@ -842,7 +859,7 @@ func zremrangeGeneric(c *Client, rt zrangeType) {
 	case zrScore:
 		lo, hi = z.scoreRangeRanks(&sr)
 	case zrLex:
-		lo, hi = z.lexRangeRanks(&lr)
+		lo, hi = z.lexRangeRanks(&lr, false)
 	}
 	deleted := z.DeleteRankRange(lo, hi)
 	if deleted > 0 {
@@ -912,7 +929,7 @@ func zpopGeneric(c *Client, keys [][]byte, max, emitKey bool, count int64, neste
 		}
 		m, sc := z.At(r)
 		z.DeleteRankRange(r, r+1)
-		if nested && c.W.Proto == 3 {
+		if nested {
 			c.W.Array(2)
 		}
 		c.W.BulkString(m)
@@ -1633,20 +1650,24 @@ func cmdZscan(c *Client) {
 	var tmp [32]byte
 	c.W.Bulk(strconv.AppendUint(tmp[:0], cursor, 10))
 	c.W.Array(2 * len(items))
+	listpack := z.zsl == nil
 	for _, it := range items {
 		c.W.BulkString(it.m)
-		c.W.Bulk(zFormatScore(tmp[:0], it.sc))
+		c.W.Bulk(zFormatScore(tmp[:0], it.sc, listpack))
 	}
 }
 
-// zFormatScore formats a score as Redis's d2string / ld2string do for ZSCAN
-// ("%.17g", inf/-inf).
-func zFormatScore(dst []byte, f float64) []byte {
+// zFormatScore formats a ZSCAN score. A listpack holds scores as Redis's
+// d2string text (integral values within ±2^62 printed as integers); a
+// skiplist's are printed with "%.17g". Infinities are inf/-inf.
+func zFormatScore(dst []byte, f float64, listpack bool) []byte {
 	switch {
 	case math.IsInf(f, 1):
 		return append(dst, "inf"...)
 	case math.IsInf(f, -1):
 		return append(dst, "-inf"...)
+	case listpack && f >= -4611686018427387904 && f <= 4611686018427387904 && f == math.Trunc(f):
+		return strconv.AppendInt(dst, int64(f), 10)
 	}
 	return strconv.AppendFloat(dst, f, 'g', 17, 64)
 }

@@ -355,6 +355,11 @@ func zsetFromSorted(es []zlpEntry) *ZSet {
 	z := newZSetSized(len(es), maxLen)
 	if z.zsl == nil {
 		z.lp = append(z.lp, es...)
+		for i := range z.lp {
+			if z.lp[i].score == 0 {
+				z.lp[i].score = 0 // -0 → 0, as the listpack's text scores do
+			}
+		}
 		return z
 	}
 	z.dict.init(len(es))
@@ -385,7 +390,12 @@ func (z *ZSet) lpFind(member string) int {
 }
 
 // lpInsert inserts a member known to be absent at its sorted position.
+// Like Redis's listpack, which stores scores as d2string text, it turns -0
+// into 0.
 func (z *ZSet) lpInsert(member string, score float64) {
+	if score == 0 {
+		score = 0
+	}
 	i := sort.Search(len(z.lp), func(i int) bool {
 		e := &z.lp[i]
 		return !zless(e.score, e.member, score, member)
@@ -531,20 +541,49 @@ func (z *ZSet) scoreRangeRanks(r *zScoreRange) (lo, hi int) {
 }
 
 // lexRangeRanks returns the 0-based rank interval [lo, hi) of the elements
-// whose member lies in r (meaningful when all scores are equal).
-func (z *ZSet) lexRangeRanks(r *zLexRange) (lo, hi int) {
-	if r.empty() || z.Len() == 0 {
+// whose member lies in r. Lex ranges are meant for sets whose scores are
+// all equal; for other sets the answer follows Redis's own algorithm: on a
+// listpack exactly (first element >= min scanning from the head, then
+// elements while <= max; with rev, last element <= max scanning from the
+// tail, then back while >= min), on a skiplist by descending its levels
+// (Redis's answer there depends on its random levels as well).
+func (z *ZSet) lexRangeRanks(r *zLexRange, rev bool) (lo, hi int) {
+	n := z.Len()
+	if r.empty() || n == 0 {
 		return 0, 0
 	}
 	if z.zsl != nil {
 		lo = z.zsl.countWhile(func(x *zslNode) bool { return !r.gteMin(x.member) })
 		hi = z.zsl.countWhile(func(x *zslNode) bool { return r.lteMax(x.member) })
-	} else {
-		lo = sort.Search(len(z.lp), func(i int) bool { return r.gteMin(z.lp[i].member) })
-		hi = sort.Search(len(z.lp), func(i int) bool { return !r.lteMax(z.lp[i].member) })
+		if hi < lo {
+			hi = lo
+		}
+		return lo, hi
 	}
-	if hi < lo {
-		hi = lo
+	lp := z.lp
+	if !r.gteMin(lp[n-1].member) || !r.lteMax(lp[0].member) {
+		return 0, 0
+	}
+	if rev {
+		last := n - 1
+		for last >= 0 && !r.lteMax(lp[last].member) {
+			last--
+		}
+		if last < 0 || !r.gteMin(lp[last].member) {
+			return 0, 0
+		}
+		lo = last
+		for lo > 0 && r.gteMin(lp[lo-1].member) {
+			lo--
+		}
+		return lo, last + 1
+	}
+	for lo < n && !r.gteMin(lp[lo].member) {
+		lo++
+	}
+	hi = lo
+	for hi < n && r.lteMax(lp[hi].member) {
+		hi++
 	}
 	return lo, hi
 }

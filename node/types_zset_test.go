@@ -292,7 +292,7 @@ func TestZSetLexRanges(t *testing.T) {
 				if !ok {
 					t.Fatalf("parse %q %q", mi, ma)
 				}
-				lo, hi := z.lexRangeRanks(&r)
+				lo, hi := z.lexRangeRanks(&r, sk)
 				var want []string
 				if !r.empty() {
 					for _, w := range words {
