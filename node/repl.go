@@ -256,6 +256,7 @@ func (s *Server) psync(c *Client, replid string, off int64) {
 	r.active.Store(true)
 	c.async.Store(true)
 	c.replica = rc
+	c.SetFlag(ClientReplica, true) // CLIENT LIST flags=S, CLIENT KILL TYPE replica
 	// Replies so far (REPLCONF +OK...) go out before the stream.
 	c.flush()
 
