@@ -75,18 +75,18 @@ func freePort(t testing.TB, host string) int {
 
 // startRedis starts n redis-server processes; cluster says whether they
 // are cluster-enabled. They are killed when the test ends.
-func startRedis(t testing.TB, n int, clusterMode bool) []*redisNode {
+func startRedis(t testing.TB, n int, clusterMode bool, extra ...string) []*redisNode {
 	t.Helper()
 	hosts := make([]string, n)
 	for i := range hosts {
 		hosts[i] = "127.0.0.1"
 	}
-	return startRedisOn(t, hosts, clusterMode)
+	return startRedisOn(t, hosts, clusterMode, extra...)
 }
 
 // startRedisOn starts one redis-server per entry of hosts, bound to that
 // loopback address (127.0.0.x).
-func startRedisOn(t testing.TB, hosts []string, clusterMode bool) []*redisNode {
+func startRedisOn(t testing.TB, hosts []string, clusterMode bool, extra ...string) []*redisNode {
 	t.Helper()
 	bin := requireBinary(t, "redis-server")
 	nodes := make([]*redisNode, len(hosts))
@@ -100,7 +100,7 @@ func startRedisOn(t testing.TB, hosts []string, clusterMode bool) []*redisNode {
 			args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
 				"--cluster-node-timeout", "3000", "--cluster-announce-ip", host)
 		}
-		cmd := exec.Command(bin, args...)
+		cmd := exec.Command(bin, append(args, extra...)...)
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start redis-server: %v", err)
 		}
@@ -116,7 +116,8 @@ func startRedisOn(t testing.TB, hosts []string, clusterMode bool) []*redisNode {
 	ctx := context.Background()
 	for _, rn := range nodes {
 		waitFor(t, 10*time.Second, "redis-server "+rn.addr()+" ready", func() bool {
-			return rn.cli.Ping(ctx).Err() == nil
+			err := rn.cli.Ping(ctx).Err()
+			return err == nil || strings.Contains(err.Error(), "NOAUTH")
 		})
 	}
 	return nodes

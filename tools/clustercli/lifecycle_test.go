@@ -196,4 +196,21 @@ func TestScaleOutLifecycle(t *testing.T) {
 	if c, doc, _ := cliJSON(t, "check", entry, "--search-multiple-owners"); c != 0 || doc["ok"] != true {
 		t.Fatalf("final check: %v", doc)
 	}
+	r := cli(t, "", "info", entry, "--map")
+	mustOK(t, r, "info --map")
+	if !strings.Contains(r.stdout, "each cell = 16 slots") || !strings.Contains(r.stdout, "16383") {
+		t.Fatalf("info --map:\n%s", r.stdout)
+	}
+
+	// A dead node is a problem: check fails, moves refuse unless --force.
+	_ = nodes[8].cmd.Process.Kill()
+	waitFor(t, 10*time.Second, "replica down", func() bool { return nodes[8].cli.Ping(context.Background()).Err() != nil })
+	code, doc, _ = cliJSON(t, "check", entry)
+	if code != 1 || !problemKinds(doc)["unreachable"] {
+		t.Fatalf("check with a dead replica: %d %v", code, doc)
+	}
+	if r := cli(t, "", "rebalance", entry, "--threshold", "0.01", "--simulate"); r.code != 1 || !strings.Contains(r.stdout+r.stderr, "--force") {
+		t.Fatalf("rebalance must refuse an unhealthy cluster:\n%s%s", r.stdout, r.stderr)
+	}
+	mustOK(t, cli(t, "", "rebalance", entry, "--threshold", "0.01", "--simulate", "--force"), "rebalance --force --simulate")
 }

@@ -43,6 +43,15 @@ func (c ConnConfig) Validate() error {
 	return nil
 }
 
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+func init() {
+	// go-redis logs dial failures itself; clustercli reports them.
+	redis.SetLogger(quietLogger{})
+}
+
 // NewClient returns a go-redis client for one node. It uses RESP2 and skips
 // CLIENT SETINFO so that it talks to any Redis-compatible server, and never
 // retries on its own: the caller decides what is safe to repeat.
@@ -54,6 +63,7 @@ func (c ConnConfig) NewClient(addr string) *redis.Client {
 		Protocol:        2,
 		DisableIdentity: true,
 		MaxRetries:      -1,
+		DialerRetries:   2,
 		DialTimeout:     c.DialTimeout,
 		ReadTimeout:     c.ReadTimeout,
 		WriteTimeout:    c.ReadTimeout,
@@ -167,7 +177,11 @@ func (n *Node) Connect(ctx context.Context, cc ConnConfig) error {
 		n.Client = cc.NewClient(n.Addr())
 	}
 	if err := n.Client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("could not connect to %s: %w", n.Addr(), err)
+		hint := ""
+		if m := err.Error(); strings.Contains(m, "NOAUTH") || strings.Contains(m, "WRONGPASS") || strings.Contains(m, "invalid password") {
+			hint = " (give the password with -a/--pass, the ACL user with --user, or set REDISCLI_AUTH)"
+		}
+		return fmt.Errorf("could not connect to %s: %w%s", n.Addr(), err, hint)
 	}
 	return nil
 }
