@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,6 +112,7 @@ func (p *Persistence) loadAtStartup() error {
 	s := p.srv
 	cfg := s.Config()
 	start := time.Now()
+	p.removeStaleTempFiles(cfg)
 	if cfg.AppendOnly {
 		a := newAOFLog(p, cfg, 0)
 		if err := os.MkdirAll(a.dir, 0o755); err != nil {
@@ -142,6 +144,20 @@ func (p *Persistence) loadAtStartup() error {
 		return nil
 	}
 	return p.loadSnapshotFile(cfg)
+}
+
+// removeStaleTempFiles deletes temp files left by a crash during a save,
+// a rewrite or a manifest update (they are never part of the dataset).
+func (p *Persistence) removeStaleTempFiles(cfg *Config) {
+	pats := []string{filepath.Join(cfg.Path("."), "temp-*.snap"), filepath.Join(cfg.Path(cfg.AppendDirname), "temp-*")}
+	for _, pat := range pats {
+		fs, _ := filepath.Glob(pat)
+		for _, f := range fs {
+			if os.Remove(f) == nil {
+				p.srv.Log.Info("removed a temp file left by an interrupted save", "file", f)
+			}
+		}
+	}
 }
 
 func (p *Persistence) loadSnapshotFile(cfg *Config) error {

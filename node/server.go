@@ -659,6 +659,7 @@ func (s *Server) Shutdown() {
 	for _, ln := range s.listeners {
 		ln.Close()
 	}
+	s.wg.Add(1) // Wait also waits for the closers (final save, AOF fsync)
 	close(s.done)
 	for _, c := range s.Clients() {
 		c.Close()
@@ -666,6 +667,7 @@ func (s *Server) Shutdown() {
 	for _, fn := range s.Closers {
 		fn()
 	}
+	s.wg.Done()
 	s.wg.Wait()
 }
 
