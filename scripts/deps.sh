@@ -7,7 +7,10 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v redis-benchmark >/dev/null 2>&1 || need+=(redis-tools)
-python3 -c 'import redis' >/dev/null 2>&1 || need+=(python3-redis)
+# redis-py for the system python (tests run /usr/bin/python3; a pyenv python
+# on PATH would not see Debian's python3-redis).
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+"$PY" -c 'import redis' >/dev/null 2>&1 || need+=(python3-redis)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing: ${need[*]}"
