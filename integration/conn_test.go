@@ -36,7 +36,8 @@ func connSteps() []Step {
 		S("CLIENT", "PAUSE", "x"), S("CLIENT", "PAUSE", "-1"), S("CLIENT", "PAUSE", "10", "FOO"), S("CLIENT", "PAUSE", "10", "ALL", "x"),
 		S("CLIENT", "PAUSE"), S("CLIENT", "UNPAUSE"), S("CLIENT", "UNPAUSE", "x"), S("CLIENT", "FOO"), S("CLIENT"), S("CLIENT", "INFO", "x"),
 		S("CLIENT", "ID", "x"), S("CLIENT", "GETREDIR"), S("CLIENT", "TRACKING", "off"), S("CLIENT", "TRACKINGINFO"), S("CLIENT", "CACHING", "yes"),
-		S("RESET"), S("CLIENT", "GETNAME"), S("RESET", "x"), S("QUIT", "x"),
+		S("MULTI"), S("PING"), S("CLIENT", "SETNAME", "inmulti"), S("RESET"), S("EXEC"), S("CLIENT", "GETNAME"),
+		S("WATCH", "k"), S("RESET"), S("MULTI"), S("EXEC"), S("RESET", "x"), S("QUIT", "x"),
 	}
 }
 
