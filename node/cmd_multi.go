@@ -149,7 +149,7 @@ var allSlotList = func() []int {
 func lockAllSlots(c *Client) {
 	ks := c.srv.KS
 	for i := 0; i < slots.N; i++ {
-		ks.slots[i].mu.Lock()
+		ks.slots[i].Lock() // Slot.Lock: emits a pending keyspace cut first
 	}
 	c.locked = allSlotList
 	c.allSlots = true

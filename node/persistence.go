@@ -58,6 +58,7 @@ type Persistence struct {
 	rewriteFails    int64
 	rewriteLastTry  time.Time
 	aofPending      bool // appendonly yes at runtime: AOF being created
+	rewriteAgain    bool // another rewrite must follow the running one
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -382,6 +383,29 @@ func (p *Persistence) StartRewrite() bool {
 	return true
 }
 
+// DatasetReplaced must be called after the keyspace was replaced without
+// going through commands (a replica's full sync): the AOF no longer
+// describes the data, so it is rebuilt from the new dataset, and the change
+// counter makes the next save point fire.
+func (p *Persistence) DatasetReplaced() {
+	p.dirty.Add(1)
+	if p.aof.Load() == nil {
+		return
+	}
+	if !p.StartRewrite() {
+		p.mu.Lock()
+		p.rewriteAgain = true
+		p.mu.Unlock()
+	}
+}
+
+// PersistenceDatasetReplaced calls DatasetReplaced on s's persistence, if any.
+func PersistenceDatasetReplaced(s *Server) {
+	if p := persistenceOf(s); p != nil {
+		p.DatasetReplaced()
+	}
+}
+
 func (p *Persistence) runRewrite(a *aofLog) {
 	p.mu.Lock()
 	p.rewriteStart = time.Now()
@@ -399,7 +423,18 @@ func (p *Persistence) runRewrite(a *aofLog) {
 		p.rewriteFails++
 	}
 	p.rewriteStart = time.Time{}
+	again := p.rewriteAgain
+	p.rewriteAgain = false
 	p.mu.Unlock()
+	if again && p.aof.Load() == a {
+		defer func() {
+			// Unless somebody started one meanwhile (its cut is recent
+			// enough), rewrite again.
+			if a.rewriting.CompareAndSwap(false, true) {
+				go p.runRewrite(a)
+			}
+		}()
+	}
 	if err != nil {
 		p.srv.Log.Warn("Background AOF rewrite failed", "err", err)
 		return

@@ -246,6 +246,7 @@ func (s *Server) syncOnce(l *replicaLink) error {
 		s.repl.secondOff = -1
 		s.repl.mu.Unlock()
 		l.fullSyncs.Add(1)
+		PersistenceDatasetReplaced(s) // the AOF is rebuilt from the new dataset
 		s.Log.Info("full sync from master loaded", "master", fmtAddr(l.host, l.port), "keys", keys, "offset", off, "took", time.Since(start).Round(time.Millisecond))
 	case strings.HasPrefix(line, "+CONTINUE"):
 		f := strings.Fields(line)
