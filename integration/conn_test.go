@@ -37,7 +37,9 @@ func connSteps() []Step {
 		S("CLIENT", "PAUSE"), S("CLIENT", "UNPAUSE"), S("CLIENT", "UNPAUSE", "x"), S("CLIENT", "FOO"), S("CLIENT"), S("CLIENT", "INFO", "x"),
 		S("CLIENT", "ID", "x"), S("CLIENT", "GETREDIR"), S("CLIENT", "TRACKING", "off"), S("CLIENT", "TRACKINGINFO"), S("CLIENT", "CACHING", "yes"),
 		S("MULTI"), S("PING"), S("CLIENT", "SETNAME", "inmulti"), S("RESET"), S("EXEC"), S("CLIENT", "GETNAME"),
-		S("WATCH", "k"), S("RESET"), S("MULTI"), S("EXEC"), S("RESET", "x"), S("QUIT", "x"),
+		S("WATCH", "k"), S("RESET"), S("MULTI"), S("EXEC"),
+		S("SUBSCRIBE", "ch"), S("GET", "k"), S("RESET"), S("GET", "k"), S("PING"),
+		S("RESET", "x"), S("QUIT", "x"),
 	}
 }
 
