@@ -320,3 +320,40 @@ func TestScriptRedisCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterModeTxScriptDifferential compares EXEC, scripts and sharded
+// pub/sub on a single-node cluster (all slots served) with redis-server in
+// cluster mode: CROSSSLOT at EXEC, undeclared local keys allowed in
+// scripts, non-local/cross-slot script commands refused.
+func TestClusterModeTxScriptDifferential(t *testing.T) {
+	sk := StartNode(t, Options{IP: "127.0.0.71", Cluster: true})
+	rs := StartRedis(t, Options{IP: "127.0.0.72", Cluster: true})
+	ctx := Ctx(t, 30*time.Second)
+	for _, n := range []*Node{sk, rs} {
+		if err := n.Client().ClusterAddSlotsRange(ctx, 0, 16383).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	Eventually(t, 15*time.Second, "cluster_state:ok on both", func() bool {
+		a, _ := sk.Client().ClusterInfo(ctx).Result()
+		b, _ := rs.Client().ClusterInfo(ctx).Result()
+		return strings.Contains(a, "cluster_state:ok") && strings.Contains(b, "cluster_state:ok")
+	})
+	steps := []Step{
+		S("EVAL", `return redis.call("set","a","1")`, "0"),
+		S("EVAL", `redis.call("set","a","1") return redis.call("set","b","1")`, "0"),
+		S("EVAL", `return redis.call("set","b","2")`, "1", "a"),
+		S("EVAL", `return redis.call("mset","a","1","b","2")`, "0"),
+		S("EVAL", `return redis.call("get","a")`, "2", "a", "b"),
+		S("EVAL", `return redis.call("mget","{t}1","{t}2")`, "0"),
+		U("EVAL", `return redis.call("keys","*")`, "0"),
+		S("MULTI"), S("SET", "a", "1"), S("SET", "b", "1"), S("EXEC"),
+		S("MULTI"), S("SET", "a", "1"), S("GET", "a"), S("EXEC"),
+		S("MULTI"), S("MSET", "a", "1", "b", "1"), S("EXEC"),
+		S("WATCH", "a", "b"),
+		S("SSUBSCRIBE", "a", "b"),
+		S("SPUBLISH", "a", "m"),
+		S("PUBLISH", "a", "m"),
+	}
+	Differential(t, sk, rs, 2, steps)
+}

@@ -122,6 +122,7 @@ var psConns sync.Map // *Client → *psConn
 
 func init() {
 	cleanupHooks = append(cleanupHooks, pubsubCleanup)
+	ResetHooks = append(ResetHooks, PubSubReset)
 }
 
 // psConnOf returns c's queue, creating it and its writer on first use.
@@ -441,7 +442,7 @@ func subCount(c *Client, kind int) int {
 }
 
 func updatePubSubFlag(c *Client) {
-	on := c.W.Proto == 2 && c.subscribed()
+	on := c.subscribed() // Redis sets CLIENT_PUBSUB for RESP3 subscribers too
 	if on != c.HasFlag(ClientPubSub) {
 		c.SetFlag(ClientPubSub, on)
 	}
