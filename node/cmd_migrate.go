@@ -21,7 +21,7 @@ import (
 // every unacknowledged key at the source. The command is propagated as DEL
 // of the keys actually moved.
 func init() {
-	register(&Command{Name: "migrate", Arity: -6, Flags: FlagWrite, Keys: migrateKeys,
+	register(&Command{Name: "migrate", Arity: -6, Flags: FlagWrite, First: 3, Last: 3, Step: 1, Keys: migrateKeys,
 		Group: "generic", Since: "2.6.0", Summary: "Atomically transfers a key from one Redis instance to another.",
 		Complexity: "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.",
 		ACL:        []string{"@keyspace", "@dangerous"}, Tips: []string{"nondeterministic_output"}, Proc: cmdMigrate})

@@ -15,8 +15,8 @@ func init() {
 		&Command{Name: "psync", Arity: -3, Flags: FlagAdmin | FlagNoScript | FlagNoMulti, Group: "server", Since: "2.8.0", Summary: "An internal command used in replication.", Proc: cmdPsync},
 		&Command{Name: "sync", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoMulti, Group: "server", Since: "1.0.0", Summary: "An internal command used in replication.", Proc: cmdPsync},
 		&Command{Name: "replconf", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale | FlagAllowBusy, Group: "server", Since: "3.0.0", Summary: "An internal command for configuring the replication stream.", Proc: cmdReplconf},
-		&Command{Name: "wait", Arity: 3, Flags: FlagNoScript, Group: "generic", Since: "3.0.0", Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.", Proc: cmdWait},
-		&Command{Name: "role", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast, Group: "server", Since: "2.8.12", Summary: "Returns the replication role.", Proc: cmdRole},
+		&Command{Name: "wait", Arity: 3, Flags: FlagNoScript, Group: "generic", ACL: []string{"@connection"}, Since: "3.0.0", Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.", Proc: cmdWait},
+		&Command{Name: "role", Arity: 1, Flags: FlagNoScript | FlagLoading | FlagStale | FlagFast, Group: "server", ACL: []string{"@admin", "@dangerous"}, Since: "2.8.12", Summary: "Returns the replication role.", Proc: cmdRole},
 	)
 }
 

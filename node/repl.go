@@ -249,6 +249,14 @@ func appendRecord(dst []byte, key string, e *Entry) ([]byte, error) {
 // client's connection; the connection loop keeps reading its REPLCONF ACKs.
 func (s *Server) psync(c *Client, replid string, off int64) {
 	r := &s.repl
+	if replicaMode.Load() {
+		// A replica serves its own replicas only once it has its
+		// master's data (as Redis).
+		if up, _ := s.MasterLinkUp(); !up {
+			c.W.Error("NOMASTERLINK Can't SYNC while not connected with my master")
+			return
+		}
+	}
 	rc := &replicaConn{c: c, wake: make(chan struct{}, 1), limit: 256 << 20}
 	rc.ip, _, _ = net.SplitHostPort(c.Addr)
 	rc.port = c.replPort

@@ -184,7 +184,7 @@ func (s *Server) syncOnce(l *replicaLink) error {
 	}
 	if line, err := cmd("PING"); err != nil {
 		return err
-	} else if strings.HasPrefix(line, "-") && !strings.HasPrefix(line, "-NOAUTH") {
+	} else if strings.HasPrefix(line, "-") && !strings.HasPrefix(line, "-NOAUTH") && !strings.HasPrefix(line, "-NOMASTERLINK") {
 		return fmt.Errorf("master replied to PING: %s", line)
 	}
 	if cfg.MasterAuth != "" {
@@ -246,6 +246,8 @@ func (s *Server) syncOnce(l *replicaLink) error {
 		s.repl.secondOff = -1
 		s.repl.mu.Unlock()
 		l.fullSyncs.Add(1)
+		// Our own replicas hold the history we just replaced.
+		s.disconnectReplicas()
 		PersistenceDatasetReplaced(s) // the AOF is rebuilt from the new dataset
 		s.Log.Info("full sync from master loaded", "master", fmtAddr(l.host, l.port), "keys", keys, "offset", off, "took", time.Since(start).Round(time.Millisecond))
 	case strings.HasPrefix(line, "+CONTINUE"):
