@@ -23,6 +23,7 @@ func (a *app) moveOptions() (move.Options, error) {
 	o.Replace = a.p.bools["replace"]
 	o.User, o.Password = a.conn.User, a.conn.Password
 	o.Log = func(s string) { a.warn("%s", s) }
+	o.Trace = a.verbose
 	return o, o.Validate()
 }
 

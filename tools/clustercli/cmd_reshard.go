@@ -65,7 +65,7 @@ func (a *app) executeTransfers(c *cluster.Cluster, ts []transfer) (*moveSummary,
 		return &move.MigrateMover{Opts: o}
 	}
 	name := newMover(opts).Name()
-	a.info(">>> Moving %d slots (%d keys) with %s, %d source(s) in parallel", totalSlots, totalKeys, name, min(conc, len(ts)))
+	a.info(">>> Moving %d slots (%d keys) with %s, %d transfer(s) in parallel", totalSlots, totalKeys, name, min(conc, len(ts)))
 	prog := a.ui.NewProgress("moving slots", totalKeys, totalSlots, a.json && !a.ui.Progress)
 	opts.Progress = prog
 	mover := newMover(opts)

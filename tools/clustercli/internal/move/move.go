@@ -87,6 +87,9 @@ type Options struct {
 	Fix bool
 	// Log receives warnings (BUSYKEY handling, ...). May be nil.
 	Log func(string)
+	// Trace, with Log set, also logs the duration of every step of every
+	// window (to see where a slow move spends its time).
+	Trace bool
 	// Progress receives progress. May be nil.
 	Progress Progress
 }
@@ -96,7 +99,7 @@ func DefaultOptions() Options {
 	return Options{
 		Timeout:     60 * time.Second,
 		Pipeline:    10,
-		Window:      64,
+		Window:      256,
 		ListCount:   1000,
 		MaxInflight: 64,
 	}
@@ -183,8 +186,8 @@ func (e *MoveError) FixHint() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// RunJobs runs jobs with mover, concurrently per source node (one job at a
-// time per source, up to concurrency sources at once). After the first
+// RunJobs runs jobs with mover, concurrently per source->target pair (one
+// job at a time per pair, up to concurrency pairs at once). After the first
 // failure, or once interrupt is closed, no new window starts; running jobs
 // settle their current window. It returns the errors of failed jobs, and
 // ErrStopped if the interrupt stopped any job.
@@ -192,13 +195,15 @@ func RunJobs(ctx context.Context, interrupt <-chan struct{}, mover Mover, jobs [
 	if concurrency <= 0 {
 		concurrency = 1
 	}
-	var order []*cluster.Node
-	bySrc := map[*cluster.Node][]Job{}
+	type pair struct{ src, dst *cluster.Node }
+	var order []pair
+	byPair := map[pair][]Job{}
 	for _, j := range jobs {
-		if _, ok := bySrc[j.Src]; !ok {
-			order = append(order, j.Src)
+		k := pair{j.Src, j.Dst}
+		if _, ok := byPair[k]; !ok {
+			order = append(order, k)
 		}
-		bySrc[j.Src] = append(bySrc[j.Src], j)
+		byPair[k] = append(byPair[k], j)
 	}
 	var (
 		stop atomic.Bool
@@ -218,7 +223,7 @@ func RunJobs(ctx context.Context, interrupt <-chan struct{}, mover Mover, jobs [
 		case <-done:
 		}
 	}()
-	for _, src := range order {
+	for _, k := range order {
 		wg.Add(1)
 		go func(js []Job) {
 			defer wg.Done()
@@ -240,7 +245,7 @@ func RunJobs(ctx context.Context, interrupt <-chan struct{}, mover Mover, jobs [
 					return
 				}
 			}
-		}(bySrc[src])
+		}(byPair[k])
 	}
 	wg.Wait()
 	if intr.Load() {
