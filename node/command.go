@@ -84,7 +84,37 @@ type Command struct {
 	ACL        []string // extra ACL categories, e.g. "@string" (flag-derived ones are added)
 	Tips       []string // request/response policy tips
 
-	calls atomic.Int64
+	calls shardedCounter
+}
+
+// shardedCounter is a statistics counter bumped on the hot path by many
+// connections at once. Each connection adds to its own cache line (chosen
+// by client id), so cores never fight over one counter; readers sum.
+type shardedCounter struct {
+	shards [16]struct {
+		n atomic.Int64
+		_ [56]byte
+	}
+}
+
+// inc adds one on the shard of the given client id.
+func (s *shardedCounter) inc(id int64) { s.shards[id&15].n.Add(1) }
+
+// Load returns the total.
+func (s *shardedCounter) Load() int64 {
+	var t int64
+	for i := range s.shards {
+		t += s.shards[i].n.Load()
+	}
+	return t
+}
+
+// Store sets the total to v (CONFIG RESETSTAT uses 0).
+func (s *shardedCounter) Store(v int64) {
+	for i := range s.shards {
+		s.shards[i].n.Store(0)
+	}
+	s.shards[0].n.Store(v)
 }
 
 var (

@@ -407,7 +407,7 @@ func (s *Server) call(c *Client, cmd *Command, argv [][]byte) {
 	} else {
 		cmd.Proc(c)
 	}
-	cmd.calls.Add(1)
+	cmd.calls.inc(c.ID)
 	if monitorsActive.Load() != 0 && cmd.Flags&(FlagAdmin|FlagSkipMonitor) == 0 {
 		feedMonitors(s, c, cmd, argv) // cmd_server.go: MONITOR
 	}
