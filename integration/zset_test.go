@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -353,7 +354,11 @@ func zRandomSteps(seed int64, n int) []Step {
 
 func TestZsetDifferentialRandom(t *testing.T) {
 	s, r := DiffPair(t)
-	for seed := int64(1); seed <= 3; seed++ {
+	seeds := int64(3)
+	if v, err := strconv.Atoi(os.Getenv("ZSET_RANDOM_SEEDS")); err == nil && v > 0 {
+		seeds = int64(v) // longer local runs
+	}
+	for seed := int64(1); seed <= seeds; seed++ {
 		Differential(t, s, r, int(2+seed%2), zRandomSteps(seed, 700))
 		if t.Failed() {
 			t.Fatalf("seed %d diverged", seed)

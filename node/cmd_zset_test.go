@@ -3,6 +3,7 @@ package node
 import (
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -288,4 +289,69 @@ func zWaitBlocked(t *testing.T, c *Client) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// zBenchEnv returns a server holding the shared 1M-member sorted set at
+// "big" (scores 0..2^20-1, members "member:<i>"; ZADD benchmarks may leave
+// up to 65536 extra members).
+func zBenchEnv(b *testing.B) (*Server, *Client) {
+	s, c := newTestServer(b, false)
+	sl := s.KS.Slot(slots.Of([]byte("big")))
+	sl.Lock()
+	sl.Set([]byte("big"), &Entry{Obj: zBigShared()})
+	sl.Unlock()
+	return s, c
+}
+
+// BenchmarkZaddCmd1M: ZADD through the full dispatch path into a 1M-member
+// skiplist set (new members, then score updates of those members).
+func BenchmarkZaddCmd1M(b *testing.B) {
+	s, c := zBenchEnv(b)
+	argvs := make([][][]byte, 1<<16)
+	for i := range argvs {
+		argvs[i] = [][]byte{[]byte("zadd"), []byte("big"), []byte(strconv.Itoa(i*16) + ".5"), []byte("new:" + strconv.Itoa(i))}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	done := zCPUTimer(b)
+	defer done()
+	for i := 0; i < b.N; i++ {
+		c.W.B = c.W.B[:0]
+		argv := argvs[i&(1<<16-1)]
+		if i>>16&1 == 1 { // second lap: move the member
+			argv[2] = []byte(strconv.Itoa(i&0xfffff) + ".25")
+		}
+		s.Process(c, argv)
+	}
+}
+
+// BenchmarkZrangeCmd1M: ZRANGE of 10 members with scores at random ranks
+// of a 1M-member set, and ZRANGE BYSCORE LIMIT 0 10.
+func BenchmarkZrangeCmd1M(b *testing.B) {
+	s, c := zBenchEnv(b)
+	argvs := make([][][]byte, 4096)
+	byScore := make([][][]byte, 4096)
+	for i := range argvs {
+		start := (i * 7919) % (1<<20 - 10)
+		argvs[i] = [][]byte{[]byte("zrange"), []byte("big"), []byte(strconv.Itoa(start)), []byte(strconv.Itoa(start + 9)), []byte("withscores")}
+		byScore[i] = [][]byte{[]byte("zrange"), []byte("big"), []byte("(" + strconv.Itoa(start)), []byte("+inf"), []byte("byscore"), []byte("limit"), []byte("0"), []byte("10")}
+	}
+	b.Run("rank", func(b *testing.B) {
+		b.ReportAllocs()
+		done := zCPUTimer(b)
+		defer done()
+		for i := 0; i < b.N; i++ {
+			c.W.B = c.W.B[:0]
+			s.Process(c, argvs[i&4095])
+		}
+	})
+	b.Run("byscore-limit", func(b *testing.B) {
+		b.ReportAllocs()
+		done := zCPUTimer(b)
+		defer done()
+		for i := 0; i < b.N; i++ {
+			c.W.B = c.W.B[:0]
+			s.Process(c, byScore[i&4095])
+		}
+	})
 }
