@@ -286,6 +286,22 @@ func (a *aofLog) append(c *Client, argv [][]byte) {
 	}
 }
 
+// appendRaw adds already encoded commands (a whole transaction) to the
+// stream in one piece. Slot lock(s) held.
+func (a *aofLog) appendRaw(c *Client, b []byte) {
+	a.mu.Lock()
+	a.buf = append(a.buf, b...)
+	if a.dual {
+		a.nbuf = append(a.nbuf, b...)
+	}
+	a.appended += int64(len(b))
+	off := a.appended
+	a.mu.Unlock()
+	if c != nil {
+		c.AckOff.Store(off)
+	}
+}
+
 // waitFor returns once the stream is written (and synced, under always) up
 // to off, leading the write itself when nobody else is.
 func (a *aofLog) waitFor(off int64) {

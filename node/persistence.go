@@ -44,6 +44,11 @@ type Persistence struct {
 	loadedFrom   string
 	shutdownDone atomic.Bool
 
+	// transactions being collected (propagate.go)
+	txMu   sync.Mutex
+	tx     map[*Client]*txBuf
+	txOpen atomic.Int32
+
 	mu              sync.Mutex
 	bgsave          bool
 	bgsaveStart     time.Time

@@ -528,3 +528,80 @@ func TestAOFTruncatedTailAndCorruption(t *testing.T) {
 		t.Fatalf("want corruption error at offset 0 of %s, got %v", incr, err)
 	}
 }
+
+// Transactions stay contiguous in the AOF while other clients write, and a
+// file cut inside a transaction loads without any of it.
+func TestAOFTransactionsContiguous(t *testing.T) {
+	dir := t.TempDir()
+	edit := func(c *Config) { c.AppendOnly = true; c.AppendFsync = "no" }
+	s, p := newTestPersistence(t, dir, edit)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c := testClient(s)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			run(s, c, "SET", "other"+strconv.Itoa(i%100), "x")
+		}
+	}()
+	c := testClient(s)
+	for i := 0; i < 200; i++ {
+		run(s, c, "MULTI")
+		run(s, c, "SET", "{t}a", strconv.Itoa(i))
+		run(s, c, "INCR", "{t}n")
+		if r := run(s, c, "EXEC"); !strings.HasPrefix(r, "*2") {
+			t.Fatalf("EXEC: %q", r)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	p.closeOnShutdown()
+	incr := filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof")
+	f, _ := os.Open(incr)
+	ar := newAOFReader(f, incr, 0)
+	in := false
+	var txs int
+	var lastMulti int64
+	for {
+		argv, off, err := ar.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.ToUpper(string(argv[0]))
+		switch {
+		case name == "MULTI":
+			if in {
+				t.Fatal("nested MULTI")
+			}
+			in, lastMulti = true, off
+		case name == "EXEC":
+			in = false
+			txs++
+		case in && !strings.HasPrefix(string(argv[1]), "{t}"):
+			t.Fatalf("foreign command inside a transaction: %q", argv)
+		}
+	}
+	f.Close()
+	if txs != 200 {
+		t.Fatalf("%d transactions in the AOF", txs)
+	}
+	// Cut the file inside the last transaction: it is dropped as a whole.
+	os.Truncate(incr, lastMulti+20)
+	s2, _ := newTestPersistence(t, dir, edit)
+	c2 := testClient(s2)
+	if r := run(s2, c2, "GET", "{t}n"); r != "$3\r\n199\r\n" {
+		t.Fatalf("after a cut inside the last transaction: %q", r)
+	}
+	if r := run(s2, c2, "GET", "{t}a"); r != "$3\r\n198\r\n" {
+		t.Fatalf("after a cut inside the last transaction: %q", r)
+	}
+}

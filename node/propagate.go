@@ -16,6 +16,9 @@ func (p *Persistence) propagate(c *Client, argv [][]byte) {
 	if p.loading.Load() {
 		return // replaying the AOF: nothing is re-logged
 	}
+	if c != nil && (p.txOpen.Load() > 0 || isTxMarker(argv, "MULTI")) && p.propagateTx(c, argv) {
+		return
+	}
 	if c != nil {
 		p.dirty.Add(int64(c.Dirty))
 	} else {
@@ -24,6 +27,56 @@ func (p *Persistence) propagate(c *Client, argv [][]byte) {
 	if a := p.aof.Load(); a != nil {
 		a.append(c, argv)
 	}
+}
+
+// isTxMarker reports whether argv is the MULTI or EXEC that EXEC and
+// scripts propagate around their writes.
+func isTxMarker(argv [][]byte, name string) bool {
+	return len(argv) == 1 && string(argv[0]) == name
+}
+
+// propagateTx keeps a transaction (MULTI ... EXEC from EXEC or a script)
+// contiguous in the AOF: its commands are collected per client and appended
+// in one piece at EXEC, so other slots' writes never land inside it and a
+// crash never leaves half of it in the file (the loader drops an
+// unterminated MULTI block, like Redis). It reports whether argv was taken.
+func (p *Persistence) propagateTx(c *Client, argv [][]byte) bool {
+	p.txMu.Lock()
+	defer p.txMu.Unlock()
+	if p.tx == nil {
+		p.tx = map[*Client]*txBuf{}
+	}
+	t := p.tx[c]
+	if isTxMarker(argv, "MULTI") {
+		if t == nil {
+			t = &txBuf{}
+			p.tx[c] = t
+			p.txOpen.Add(1)
+		}
+		t.b = appendRESPCommand(t.b[:0], argv)
+		t.n = 0
+		return true
+	}
+	if t == nil {
+		return false
+	}
+	t.b = appendRESPCommand(t.b, argv)
+	if !isTxMarker(argv, "EXEC") {
+		t.n += c.Dirty
+		return true
+	}
+	p.dirty.Add(int64(t.n))
+	if a := p.aof.Load(); a != nil {
+		a.appendRaw(c, t.b)
+	}
+	delete(p.tx, c)
+	p.txOpen.Add(-1)
+	return true
+}
+
+type txBuf struct {
+	b []byte
+	n int // changes inside
 }
 
 // appendRESPCommand appends argv as a RESP array of bulk strings.
