@@ -80,6 +80,9 @@ func (e *scriptEngine) init(s *Server) {
 
 func init() {
 	BlockingDenied = scriptRunning
+	// Redis's Lua has no implicit "arg" table in chunks; gopher-lua builds
+	// one per call by default (an allocation-heavy table per EVAL).
+	lua.CompatVarArg = false
 }
 
 // scriptRunning reports whether c is running a script (blocking commands

@@ -336,8 +336,6 @@ func (vm *luaVM) run(c *Client, sc *luaScript, keys, args [][]byte, ro bool) {
 		luaToResp(c, &c.W, L.Get(-1), vm.r.resp, 0)
 	}
 	L.SetTop(0)
-	vm.g.RawSetString("KEYS", lua.LNil)
-	vm.g.RawSetString("ARGV", lua.LNil)
 	vm.scrub()
 	vm.r = scriptRun{}
 }

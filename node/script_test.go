@@ -164,3 +164,25 @@ func TestScriptBusyKill(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func BenchmarkEvalSHAUnlock(b *testing.B) {
+	s, c := newTestServer(b, false)
+	unlock := `if redis.call("get",KEYS[1]) == ARGV[1] then return redis.call("del",KEYS[1]) else return 0 end`
+	sha := string(sha1hexStr(unlock))
+	run := func(args ...string) {
+		argv := make([][]byte, len(args))
+		for i, x := range args {
+			argv[i] = []byte(x)
+		}
+		c.W.B = c.W.B[:0]
+		s.Process(c, argv)
+	}
+	run("SCRIPT", "LOAD", unlock)
+	argv := [][]byte{[]byte("EVALSHA"), []byte(sha), []byte("1"), []byte("lock:1"), []byte("tok")}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.W.B = c.W.B[:0]
+		s.Process(c, argv)
+	}
+}
