@@ -20,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/slotkv/slotkv/redirect"
 )
 
 func init() {
@@ -88,6 +90,7 @@ func startPersistence(s *Server) error {
 			fatalExit(1)
 			return
 		}
+		p.dropUnownedSlots()
 		p.loading.Store(false)
 		s.Loading.Store(false)
 		p.cron()
@@ -150,6 +153,36 @@ func (p *Persistence) loadAtStartup() error {
 		return nil
 	}
 	return p.loadSnapshotFile(cfg)
+}
+
+// dropUnownedSlots removes, in cluster mode, loaded keys of slots that the
+// routing table assigns to another master (not to this node, not to this
+// replica's master, not being imported). Slots nobody owns are kept, as
+// Redis keeps them. The cluster layer's own ownership changes (SlotsLost)
+// cover tables that arrive later.
+func (p *Persistence) dropUnownedSlots() {
+	t := p.srv.Route.Load()
+	if t == nil {
+		return
+	}
+	dropped, nslots := 0, 0
+	for i := 0; i < len(t.Owner); i++ {
+		o := t.Owner[i]
+		if o == redirect.None || o == t.Self || o == t.Master || t.Importing[i] != redirect.None {
+			continue
+		}
+		sl := p.srv.KS.Slot(i)
+		sl.Lock()
+		if n := sl.Len(); n > 0 {
+			dropped += sl.Flush()
+			nslots++
+		}
+		sl.Unlock()
+	}
+	if dropped > 0 {
+		p.srv.Log.Warn("dropped loaded keys of slots served by other nodes", "slots", nslots, "keys", dropped)
+		p.DatasetReplaced()
+	}
 }
 
 // removeStaleTempFiles deletes temp files left by a crash during a save,
