@@ -45,7 +45,7 @@ func zsetSteps(p string) []Step {
 		S("ZCARD", k("z")), S("ZCARD", k("none")), S("ZSCORE", k("z"), "a"), S("ZSCORE", k("z"), "x"), S("ZSCORE", k("none"), "x"),
 		S("ZMSCORE", k("z"), "a", "x", "b"), S("ZMSCORE", k("none"), "a", "b"), S("ZMSCORE", k("z")),
 		S("ZRANK", k("z"), "a"), S("ZRANK", k("z"), "b"), S("ZRANK", k("z"), "x"), S("ZRANK", k("none"), "x"),
-		S("ZREVRANK", k("z"), "a"), S("ZREVRANK", k("z"), "b"), S("ZREVRANK", k("none"), "x"),
+		S("ZREVRANK", k("z"), "a"), S("ZREVRANK", k("z"), "b"), S("ZREVRANK", k("none"), "x"), S("ZRANK", k("z"), "a", "WITHSCORE"),
 		S("ZCOUNT", k("z"), "-inf", "+inf"), S("ZCOUNT", k("z"), "(1", "3"), S("ZCOUNT", k("z"), "(3", "(3"), S("ZCOUNT", k("z"), "3", "1"),
 		S("ZCOUNT", k("z"), "a", "3"), S("ZCOUNT", k("z"), "1", "(x"), S("ZCOUNT", k("z"), "", ""), S("ZCOUNT", k("z"), " 1", "("),
 		S("ZCOUNT", k("z"), "1 ", "2"), S("ZCOUNT", k("none"), "0", "1"), S("ZCOUNT", k("none"), "x", "1"),
@@ -409,9 +409,7 @@ func TestZsetGoRedis(t *testing.T) {
 	eq("ZMSCORE", c.ZMScore(ctx, "{g}z", "a", "x", "b").Val(), []float64{5, 0, 2.5})
 	eq("ZRANK", c.ZRank(ctx, "{g}z", "a").Val(), 1)
 	eq("ZREVRANK", c.ZRevRank(ctx, "{g}z", "c").Val(), 0)
-	rs, err := c.ZRankWithScore(ctx, "{g}z", "b").Result()
-	must(err)
-	eq("ZRANK WITHSCORE", rs, redis.RankScore{Rank: 0, Score: 2.5})
+	eq("ZRANK WITHSCORE (7.2, not in 7.0)", c.ZRankWithScore(ctx, "{g}z", "b").Err(), "ERR wrong number of arguments for 'zrank' command")
 	_, err = c.ZRank(ctx, "{g}z", "x").Result()
 	eq("ZRANK missing", err, redis.Nil)
 	eq("ZCOUNT", c.ZCount(ctx, "{g}z", "(2.5", "+inf").Val(), 2)

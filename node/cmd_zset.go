@@ -28,8 +28,8 @@ func init() {
 		z(&Command{Name: "zincrby", Arity: 4, Flags: wd | fast, First: 1, Last: 1, Step: 1, Since: "1.2.0", Summary: "Increments the score of a member in a sorted set.", Complexity: "O(log(N)) where N is the number of elements in the sorted set.", Proc: cmdZincrby}),
 		z(&Command{Name: "zscore", Arity: 3, Flags: ro | fast, First: 1, Last: 1, Step: 1, Since: "1.2.0", Summary: "Returns the score of a member in a sorted set.", Complexity: "O(1)", Proc: cmdZscore}),
 		z(&Command{Name: "zmscore", Arity: -3, Flags: ro | fast, First: 1, Last: 1, Step: 1, Since: "6.2.0", Summary: "Returns the score of one or more members in a sorted set.", Complexity: "O(N) where N is the number of members being requested.", Proc: cmdZmscore}),
-		z(&Command{Name: "zrank", Arity: -3, Flags: ro | fast, First: 1, Last: 1, Step: 1, Since: "2.0.0", Summary: "Returns the index of a member in a sorted set ordered by ascending scores.", Complexity: "O(log(N))", Proc: func(c *Client) { zrankGeneric(c, false) }}),
-		z(&Command{Name: "zrevrank", Arity: -3, Flags: ro | fast, First: 1, Last: 1, Step: 1, Since: "2.0.0", Summary: "Returns the index of a member in a sorted set ordered by descending scores.", Complexity: "O(log(N))", Proc: func(c *Client) { zrankGeneric(c, true) }}),
+		z(&Command{Name: "zrank", Arity: zrankArity, Flags: ro | fast, First: 1, Last: 1, Step: 1, Since: "2.0.0", Summary: "Returns the index of a member in a sorted set ordered by ascending scores.", Complexity: "O(log(N))", Proc: func(c *Client) { zrankGeneric(c, false) }}),
+		z(&Command{Name: "zrevrank", Arity: zrankArity, Flags: ro | fast, First: 1, Last: 1, Step: 1, Since: "2.0.0", Summary: "Returns the index of a member in a sorted set ordered by descending scores.", Complexity: "O(log(N))", Proc: func(c *Client) { zrankGeneric(c, true) }}),
 		z(&Command{Name: "zcard", Arity: 2, Flags: ro | fast, First: 1, Last: 1, Step: 1, Since: "1.2.0", Summary: "Returns the number of members in a sorted set.", Complexity: "O(1)", Proc: cmdZcard}),
 		z(&Command{Name: "zcount", Arity: 4, Flags: ro | fast, First: 1, Last: 1, Step: 1, Since: "2.0.0", Summary: "Returns the count of members in a sorted set that have scores within a range.", Complexity: "O(log(N)) with N being the number of elements in the sorted set.", Proc: cmdZcount}),
 		z(&Command{Name: "zlexcount", Arity: 4, Flags: ro | fast, First: 1, Last: 1, Step: 1, Since: "2.8.9", Summary: "Returns the number of members in a sorted set within a lexicographical range.", Complexity: "O(log(N)) with N being the number of elements in the sorted set.", Proc: cmdZlexcount}),
@@ -61,6 +61,12 @@ func init() {
 		z(&Command{Name: "zscan", Arity: -3, Flags: ro, First: 1, Last: 1, Step: 1, Since: "2.8.0", Summary: "Iterates over members and scores of a sorted set.", Complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", Proc: cmdZscan, Tips: []string{"nondeterministic_output"}}),
 	)
 }
+
+// zrankArity is ZRANK/ZREVRANK's arity. slotkv reports Redis 7.0.15, whose
+// ZRANK takes exactly 3 arguments (COMMAND INFO and the arity error match
+// it). zrankGeneric also implements 7.2's optional WITHSCORE; setting this
+// to -3 enables it.
+const zrankArity = 3
 
 // ---------------------------------------------------------------------------
 // Key positions of movable-key commands. They use the same strict numkeys
