@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slotkv/slotkv/slots"
 )
 
 // startNetServer runs a real listening server on 127.0.0.1 (ephemeral port).
@@ -159,4 +161,16 @@ func TestPubSubSlowSubscriber(t *testing.T) {
 	if !gone {
 		t.Fatal("slow subscriber was never disconnected")
 	}
+}
+
+func TestShardSlotRemoved(t *testing.T) {
+	s := startNetServer(t, nil)
+	sub := dialRaw(t, s)
+	sub.do("*3\r\n$10\r\nssubscribe\r\n$2\r\ns1\r\n:1\r\n*3\r\n$10\r\nssubscribe\r\n$5\r\n{a}s2\r\n:2\r\n", "SSUBSCRIBE", "s1", "{a}s2")
+	s.ShardSlotRemoved(slots.Of([]byte("s1")))
+	sub.expect("*3\r\n$12\r\nsunsubscribe\r\n$2\r\ns1\r\n:1\r\n")
+	pub := dialRaw(t, s)
+	pub.do("*4\r\n$2\r\ns1\r\n:0\r\n$5\r\n{a}s2\r\n:1\r\n", "PUBSUB", "SHARDNUMSUB", "s1", "{a}s2")
+	// the client's own view catches up on its next pub/sub command
+	sub.do("*3\r\n$12\r\nsunsubscribe\r\n$5\r\n{a}s2\r\n:0\r\n", "SUNSUBSCRIBE")
 }
