@@ -42,6 +42,11 @@ type Bus struct {
 	received  atomic.Uint64
 	sendDrops atomic.Uint64
 	joining   atomic.Bool
+	running   atomic.Bool // Start done and Close not yet called
+	numNodes  atomic.Int64
+
+	meetMu sync.Mutex
+	meets  map[string]time.Time // MEET addresses still to join -> give-up time
 	lastDrop  atomic.Int64
 
 	sendCh     chan outMsg
@@ -179,7 +184,10 @@ func (b *Bus) finishLocked() (out []outMsg, force bool) {
 		s.stateChanged = false
 		s.updateState(time.Now())
 	}
-	if s.myself.ip != "" {
+	// Our record can only change together with one of these flags (slots
+	// and roles dirty the table, epochs dirty the config), so steady-state
+	// heartbeats skip the O(slots) rebuild.
+	if s.myself.ip != "" && (s.selfRec == nil || s.tableDirty || s.saveDirty || s.forceSave) {
 		s.publishIfChanged()
 	}
 	if s.tableDirty {
@@ -213,16 +221,14 @@ func (b *Bus) finishLocked() (out []outMsg, force bool) {
 		force = s.forceSave
 		s.saveDirty, s.forceSave = false, false
 	}
+	b.numNodes.Store(int64(len(s.nodes)))
 	out = s.out
 	s.out = nil
 	return out, force
 }
 
 func (b *Bus) notify(f func()) {
-	b.lmu.Lock()
-	started := b.started && !b.closed
-	b.lmu.Unlock()
-	if !started {
+	if !b.running.Load() {
 		go f()
 		return
 	}
@@ -312,6 +318,7 @@ func (b *Bus) Start() error {
 		return err
 	}
 	b.started = true
+	b.running.Store(true)
 	b.wg.Add(6)
 	go b.metaLoop()
 	go b.cronLoop()
@@ -368,11 +375,11 @@ func (b *Bus) startMemberlist() error {
 	d := &delegate{b: b}
 	mc.Delegate = d
 	mc.Events = d
+	// NumNodes must not call into memberlist: GetBroadcasts holds the
+	// queue lock while asking, and memberlist holds its node lock while
+	// calling NotifyJoin, which may queue a broadcast (lock inversion).
 	q := &memberlist.TransmitLimitedQueue{RetransmitMult: 3, NumNodes: func() int {
-		if ml := b.ml.Load(); ml != nil {
-			return ml.NumMembers()
-		}
-		return 1
+		return int(b.numNodes.Load())
 	}}
 	b.bq.Store(q)
 
@@ -430,6 +437,7 @@ func (b *Bus) Close() error {
 	}
 	b.closed = true
 	started := b.started
+	b.running.Store(false)
 	b.lmu.Unlock()
 	if started {
 		close(b.stop)
@@ -450,8 +458,8 @@ func (b *Bus) tickInterval() time.Duration {
 	if iv > 100*time.Millisecond {
 		iv = 100 * time.Millisecond
 	}
-	if iv < 5*time.Millisecond {
-		iv = 5 * time.Millisecond
+	if iv < 20*time.Millisecond {
+		iv = 20 * time.Millisecond
 	}
 	return iv
 }
@@ -504,9 +512,34 @@ func (b *Bus) reconnect() {
 		addrs = append(addrs, joinHostPort(n.ip, n.cport))
 	}
 	b.mu.Unlock()
+	b.meetMu.Lock()
+	for a, until := range b.meets {
+		if now.After(until) {
+			delete(b.meets, a)
+			b.log.Warn("cluster MEET gave up: no answer", "addr", a)
+			continue
+		}
+		addrs = append(addrs, a)
+	}
+	b.meetMu.Unlock()
 	if len(addrs) > 0 {
 		b.startJoin(addrs)
 	}
+}
+
+// addMeet records a MEET target; it is retried until a Join succeeds or the
+// handshake time (Redis: node timeout, at least 10 s here) passes.
+func (b *Bus) addMeet(addr string) {
+	d := 2 * b.cfg.NodeTimeout
+	if d < 10*time.Second {
+		d = 10 * time.Second
+	}
+	b.meetMu.Lock()
+	if b.meets == nil {
+		b.meets = make(map[string]time.Time)
+	}
+	b.meets[addr] = time.Now().Add(d)
+	b.meetMu.Unlock()
 }
 
 func (b *Bus) startJoin(addrs []string) {
@@ -524,7 +557,11 @@ func (b *Bus) startJoin(addrs []string) {
 			}
 			if _, err := ml.Join([]string{a}); err != nil {
 				b.log.Debug("cluster bus join failed", "addr", a, "err", err)
+				continue
 			}
+			b.meetMu.Lock()
+			delete(b.meets, a)
+			b.meetMu.Unlock()
 		}
 	}()
 }

@@ -207,7 +207,7 @@ func memberlistTimings(mc *memberlist.Config, nodeTimeout time.Duration) {
 	mc.GossipNodes = 4
 	mc.GossipToTheDeadTime = clamp(4*nodeTimeout, time.Second, 30*time.Second)
 	mc.PushPullInterval = clamp(5*nodeTimeout, 5*time.Second, 60*time.Second)
-	mc.TCPTimeout = clamp(nodeTimeout/2, 200*time.Millisecond, 10*time.Second)
+	mc.TCPTimeout = clamp(nodeTimeout, time.Second, 10*time.Second)
 	mc.DeadNodeReclaimTime = nodeTimeout
 	mc.RetransmitMult = 4
 }

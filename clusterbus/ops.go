@@ -65,6 +65,7 @@ func (b *Bus) Meet(ip, port, cport string) error {
 		return errf("Invalid node address specified: %s:%s", ip, port)
 	}
 	addr := joinHostPort(parsed.String(), int(cp))
+	b.addMeet(addr)
 	b.locked(func(s *state) {
 		s.statsSent["meet"]++
 		s.out = append(s.out, outMsg{kind: outJoin, data: []byte(addr)})

@@ -315,10 +315,21 @@ func (s *state) countSlots(n *node) int {
 
 func (s *state) slotCounts() map[*node]int {
 	m := make(map[*node]int)
-	for j := 0; j < NumSlots; j++ {
-		if o := s.owner[j]; o != nil {
-			m[o]++
+	var cur *node
+	run := 0
+	for j := 0; j < NumSlots; j++ { // one map update per run of equal owners
+		if o := s.owner[j]; o == cur {
+			run++
+			continue
+		} else {
+			if cur != nil {
+				m[cur] += run
+			}
+			cur, run = o, 1
 		}
+	}
+	if cur != nil {
+		m[cur] += run
 	}
 	return m
 }
@@ -1006,7 +1017,7 @@ func (s *state) cron(now time.Time, tick int) {
 		}
 	}
 	s.processReleases(now)
-	s.updateSize()
+	s.updateState(now) // also refreshes s.size, used by the FAIL quorum
 	for _, n := range s.nodes {
 		if n.timedOut() {
 			s.markFailingIfNeeded(n, now)
@@ -1039,19 +1050,29 @@ func (s *state) updateSize() {
 // updateState is clusterUpdateState.
 func (s *state) updateState(now time.Time) {
 	me := s.myself
+	counts := s.slotCounts()
+	s.size = 0
+	for n, c := range counts {
+		if c > 0 && n.isMaster() {
+			s.size++
+		}
+	}
 	if me.isMaster() && !s.ok && now.Sub(s.startTime) < writableDelay {
 		return
 	}
 	newOK := true
 	if s.cfg.RequireFullCoverage {
-		for j := 0; j < NumSlots; j++ {
-			if o := s.owner[j]; o == nil || o.failed() {
+		assigned := 0
+		for n, c := range counts {
+			assigned += c
+			if n.failed() {
 				newOK = false
-				break
 			}
 		}
+		if assigned < NumSlots {
+			newOK = false
+		}
 	}
-	counts := s.slotCounts()
 	size, reachable := 0, 0
 	for n, c := range counts {
 		if c > 0 && n.isMaster() {

@@ -233,7 +233,9 @@ func (s *Slot) Each(fn func(key string, e *Entry) bool) {
 func (s *Slot) Flush() int {
 	n := len(s.keys)
 	for k := range s.watch {
-		s.touch(k)
+		if _, ok := s.keys[k]; ok { // Redis 7 touches only watched keys that existed
+			s.touch(k)
+		}
 	}
 	s.keys = nil
 	s.volatil = 0
