@@ -198,3 +198,39 @@ func toStringMap(v interface{}) map[string]string {
 }
 
 var _ = context.Background
+
+// TestClusterPublishReachesEveryNode: PUBLISH on one node is delivered to
+// subscribers connected to another node; SPUBLISH stays in its shard.
+func TestClusterPublishReachesEveryNode(t *testing.T) {
+	nodes := startMasters(t, 3)
+	ctx := Ctx(t, 30*time.Second)
+	sub := nodes[2].NewClient(t, 3).Subscribe(ctx, "news")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The forwarder connects lazily; publish until the message arrives.
+	got := make(chan string, 1)
+	go func() {
+		m, err := sub.ReceiveMessage(ctx)
+		if err == nil {
+			got <- m.Payload
+		}
+	}()
+	deadline := time.After(10 * time.Second)
+	for {
+		if err := nodes[0].Client().Publish(ctx, "news", "hello").Err(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case p := <-got:
+			if p != "hello" {
+				t.Fatalf("payload %q", p)
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("PUBLISH on node 0 never reached a subscriber on node 2")
+		}
+	}
+}

@@ -113,7 +113,7 @@ func (c *Conn) Pipeline(cmds [][][]byte, timeout time.Duration) ([]Reply, error)
 			return out[:i], ErrProtocol
 		}
 		switch line[0] {
-		case '+':
+		case '+', ':':
 			out[i].OK = true
 		case '-':
 			out[i].Err = line[1 : len(line)-2]
