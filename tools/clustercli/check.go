@@ -103,7 +103,9 @@ func (a *app) checkCluster(c *cluster.Cluster, o checkOpts) *checkResult {
 	r.OpenSlots = c.SortedOpenSlots()
 	if len(r.OpenSlots) > 0 {
 		a.errf("[WARNING] The following slots are open: %s.", joinInts(r.OpenSlots))
-		if o.fix {
+		if o.fix && !a.confirm("Fix the open slots (move their keys to a single owner and close them)?") {
+			r.FixErrors = append(r.FixErrors, "open slots: not confirmed")
+		} else if o.fix {
 			for _, s := range r.OpenSlots {
 				if a.interrupted() {
 					r.FixErrors = append(r.FixErrors, "interrupted")
@@ -185,7 +187,9 @@ func (a *app) checkCluster(c *cluster.Cluster, o checkOpts) *checkResult {
 			}
 			r.add("multiple-owners", msg+" "+strings.Join(addrs, " "))
 			remaining++
-			if o.fix {
+			if o.fix && !a.confirm(fmt.Sprintf("Fix slot %d (keep the owner with most keys, move the other keys there)?", s)) {
+				r.FixErrors = append(r.FixErrors, fmt.Sprintf("slot %d: not confirmed", s))
+			} else if o.fix {
 				if err := a.fixMultipleOwners(c, s, owners, o); err != nil {
 					a.errf("Failed to fix multiple owners for slot %d: %v", s, err)
 					r.FixErrors = append(r.FixErrors, err.Error())

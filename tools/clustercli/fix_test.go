@@ -136,7 +136,13 @@ func TestCheckAndFixMatchRedisCli(t *testing.T) {
 		if oc != 1 || !problemKinds(doc)["open-slot"] || fmt.Sprint(doc["check"].(map[string]any)["open_slots"]) != "[100]" {
 			t.Fatalf("clustercli should report slot 100 open: %v", doc)
 		}
-		mustOK(t, cli(t, "", "fix", entry, "--yes"), "fix")
+		if r := cli(t, "no\n", "fix", entry); r.code != 1 || !strings.Contains(r.stdout, "type 'yes' to accept") {
+			t.Fatalf("fix answered 'no' must change nothing and exit 1: %d\n%s", r.code, r.stdout)
+		}
+		if c, _, _ := cliJSON(t, "check", entry); c != 1 {
+			t.Fatal("slot 100 must still be open after a declined fix")
+		}
+		mustOK(t, cli(t, "yes\n", "fix", entry), "fix answered yes")
 		waitHealthy(t, entry)
 	})
 
