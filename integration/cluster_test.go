@@ -440,3 +440,142 @@ func TestClusterReadonlyReplica(t *testing.T) {
 		t.Fatalf("after READWRITE: %q", got)
 	}
 }
+
+// slotSig summarises a node's CLUSTER NODES as "master-id:ranges" lines,
+// sorted, the way redis-cli --cluster check compares views.
+func slotSig(n *Node) string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(clusterNodes(n)), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 8 || !strings.Contains(f[2], "master") {
+			continue
+		}
+		var rs []string
+		for _, x := range f[8:] {
+			if !strings.HasPrefix(x, "[") {
+				rs = append(rs, x)
+			}
+		}
+		out = append(out, f[0]+":"+strings.Join(rs, ","))
+	}
+	sortStrings(out)
+	return strings.Join(out, " ")
+}
+
+func sortStrings(a []string) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+func myEpoch(n *Node) string {
+	for _, l := range strings.Split(clusterNodes(n), "\n") {
+		if f := strings.Fields(l); len(f) >= 8 && strings.Contains(f[2], "myself") {
+			return f[6]
+		}
+	}
+	return ""
+}
+
+// TestCluster10Nodes: ten real processes converge after MEET, a slot change
+// on one node reaches all others, two masters with the same config epoch end
+// with distinct epochs, and a forgotten live node stays forgotten.
+func TestCluster10Nodes(t *testing.T) {
+	const n = 10
+	ctx := Ctx(t, 120*time.Second)
+	var nodes []*Node
+	for i := 0; i < n; i++ {
+		nd := StartNode(t, Options{IP: fmt.Sprintf("127.0.0.%d", 71+i), Cluster: true})
+		nodes = append(nodes, nd)
+		per := 16384 / n
+		lo, hi := i*per, (i+1)*per-1
+		if i == n-1 {
+			hi = 16383
+		}
+		if err := nd.Client().ClusterAddSlotsRange(ctx, lo, hi).Err(); err != nil {
+			t.Fatal(err)
+		}
+		epoch := i + 1
+		if i == n-1 {
+			epoch = n - 1 // same epoch as the previous node: a collision
+		}
+		if err := nd.Client().Do(ctx, "CLUSTER", "SET-CONFIG-EPOCH", epoch).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	for _, nd := range nodes[1:] {
+		if err := nd.Client().ClusterMeet(ctx, nodes[0].IP, strconv.Itoa(nodes[0].Port)).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	Eventually(t, 60*time.Second, "10 nodes know each other and agree on slots", func() bool {
+		sig := slotSig(nodes[0])
+		for _, nd := range nodes {
+			if !strings.Contains(clusterInfo(t, nd), "cluster_known_nodes:10\r\n") || slotSig(nd) != sig {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("10-node convergence after MEET: %v", time.Since(start))
+	Eventually(t, 30*time.Second, "cluster_state:ok everywhere", func() bool {
+		for _, nd := range nodes {
+			if !strings.Contains(clusterInfo(t, nd), "cluster_state:ok") {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("10-node cluster_state:ok after MEET: %v", time.Since(start))
+	Eventually(t, 30*time.Second, "config epoch collision resolved", func() bool {
+		return myEpoch(nodes[n-1]) != myEpoch(nodes[n-2])
+	})
+
+	// A slot moves from node 0 to node 5 (DELSLOTS + ADDSLOTS): everyone sees it.
+	id5 := myID(nodes[5])
+	if err := nodes[0].Client().ClusterDelSlots(ctx, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	Eventually(t, 10*time.Second, "DELSLOTS 0 seen everywhere", func() bool {
+		for _, nd := range nodes {
+			if strings.Contains(slotSig(nd), ":0-") || strings.Contains(slotSig(nd), ":0,") {
+				return false
+			}
+		}
+		return true
+	})
+	start = time.Now()
+	if err := nodes[5].Client().ClusterAddSlots(ctx, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	Eventually(t, 10*time.Second, "ADDSLOTS 0 on node 5 seen everywhere", func() bool {
+		for _, nd := range nodes {
+			if !strings.Contains(slotSig(nd), id5+":0,") {
+				return false
+			}
+		}
+		return true
+	})
+	d := time.Since(start)
+	t.Logf("ADDSLOTS on one node seen by all 10 (node-timeout 2000ms): %v", d)
+	if d > time.Second {
+		t.Errorf("slot change took %v to reach every node, want < 1s", d)
+	}
+
+	// FORGET a live node on node 0: it must not come back during the ban,
+	// although the 8 other nodes still know it and gossip it.
+	gone := myID(nodes[4])
+	if err := nodes[0].Client().ClusterForget(ctx, gone).Err(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(8 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(clusterNodes(nodes[0]), gone) {
+			t.Fatal("forgotten node came back within the 60 s ban")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
