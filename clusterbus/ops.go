@@ -100,12 +100,22 @@ func (b *Bus) Forget(id string) error {
 // its keyspace (Redis flushes a reset replica's data). The node leaves the
 // bus and starts a fresh memberlist (with a new id after HARD).
 func (b *Bus) Reset(hard bool) (wasReplica bool, err error) {
+	b.mu.Lock()
+	if b.st.myself.isMaster() && b.st.keyCount() != 0 {
+		b.mu.Unlock()
+		return false, errf("CLUSTER RESET can't be called with master nodes containing keys")
+	}
+	b.mu.Unlock()
+	b.lmu.Lock()
+	defer b.lmu.Unlock()
+	running := b.started && !b.closed
+	if running {
+		// Leave first, so the old memberlist cannot re-add peers to the
+		// table we are about to clear.
+		b.stopMemberlist()
+	}
 	b.locked(func(s *state) {
 		me := s.myself
-		if me.isMaster() && s.keyCount() != 0 {
-			err = errf("CLUSTER RESET can't be called with master nodes containing keys")
-			return
-		}
 		wasReplica = me.isReplica()
 		if wasReplica {
 			s.setMyselfMaster()
@@ -140,13 +150,10 @@ func (b *Bus) Reset(hard bool) (wasReplica bool, err error) {
 		s.stateChanged = true
 		s.forceSave = true
 	})
-	if err != nil {
-		return false, err
-	}
-	b.lmu.Lock()
-	defer b.lmu.Unlock()
-	if b.started && !b.closed {
-		b.stopMemberlist()
+	b.meetMu.Lock()
+	b.meets = nil
+	b.meetMu.Unlock()
+	if running {
 		if e := b.startMemberlist(); e != nil {
 			b.log.Error("cluster bus restart after RESET failed", "err", e)
 			return wasReplica, errf("%s", e.Error())
