@@ -45,9 +45,9 @@ type Bus struct {
 	running   atomic.Bool // Start done and Close not yet called
 	numNodes  atomic.Int64
 
-	meetMu sync.Mutex
-	meets  map[string]time.Time // MEET addresses still to join -> give-up time
-	lastDrop  atomic.Int64
+	meetMu   sync.Mutex
+	meets    map[string]time.Time // MEET addresses still to join -> give-up time
+	lastDrop atomic.Int64
 
 	sendCh     chan outMsg
 	reliableCh chan outMsg
