@@ -132,6 +132,9 @@ func zsetSteps(p string) []Step {
 		S("EXISTS", k("d")), S("ZUNIONSTORE", k("d"), "1", k("a"), "WITHSCORES"), S("ZUNIONSTORE", k("d"), "0", k("a")),
 		S("ZDIFFSTORE", k("d"), "1", k("a"), "WEIGHTS", "1"), S("ZUNIONSTORE", k("str"), "1", k("a")), S("TYPE", k("str")), S("SET", k("str"), "x"),
 		S("ZUNIONSTORE", k("a"), "2", k("a"), k("b")), S("ZRANGE", k("a"), "0", "-1", "WITHSCORES"),
+		S("SET", k("ttl"), "v"), S("EXPIRE", k("ttl"), "100"), S("ZUNIONSTORE", k("ttl"), "1", k("b")), S("TTL", k("ttl")),
+		S("EXPIRE", k("ttl"), "100"), S("ZADD", k("ttl"), "1", "new"), S("ZREM", k("ttl"), "y"), S("TTL", k("ttl")),
+		S("ZRANGESTORE", k("ttl"), k("b"), "0", "0"), S("TTL", k("ttl")), S("TYPE", k("ttl")),
 		S("ZADD", k("inf1"), "inf", "m"), S("ZADD", k("inf2"), "-inf", "m"), S("ZUNION", "2", k("inf1"), k("inf2"), "WITHSCORES"),
 		S("ZINTER", "2", k("inf1"), k("inf2"), "WITHSCORES"), S("ZUNION", "1", k("inf1"), "WEIGHTS", "0", "WITHSCORES"),
 		// ZRANDMEMBER: deterministic shapes only
