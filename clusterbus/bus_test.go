@@ -446,12 +446,13 @@ func TestReplicateAndRoles(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("no RoleChanged")
 	}
-	if err := tc.buses[3].Replicate(tc.buses[2].MyID()); err == nil || err.Error() != "ERR I can only replicate a master, not a replica." {
-		waitFor(t, 5*time.Second, "replica role propagated", func() bool {
-			return tc.buses[3].Replicate(tc.buses[2].MyID()) != nil
-		})
-	}
 	r2 := tc.buses[2].MyID()
+	waitFor(t, 5*time.Second, "bus 3 sees bus 2 as a replica", func() bool {
+		return strings.Contains(lineOf(tc.buses[3].Nodes(), r2), " slave ")
+	})
+	if err := tc.buses[3].Replicate(r2); err == nil || err.Error() != "ERR I can only replicate a master, not a replica." {
+		t.Fatalf("replicate a replica: %v", err)
+	}
 	waitFor(t, 5*time.Second, "REPLICAS lists it everywhere", func() bool {
 		for _, b := range tc.buses {
 			r, err := b.Replicas(m0)
