@@ -203,6 +203,7 @@ func TestScaleOutLifecycle(t *testing.T) {
 	}
 
 	// A dead node is a problem: check fails, moves refuse unless --force.
+	deadID := nodeID(t, nodes[8])
 	_ = nodes[8].cmd.Process.Kill()
 	waitFor(t, 10*time.Second, "replica down", func() bool { return nodes[8].cli.Ping(context.Background()).Err() != nil })
 	code, doc, _ = cliJSON(t, "check", entry)
@@ -213,4 +214,9 @@ func TestScaleOutLifecycle(t *testing.T) {
 		t.Fatalf("rebalance must refuse an unhealthy cluster:\n%s%s", r.stdout, r.stderr)
 	}
 	mustOK(t, cli(t, "", "rebalance", entry, "--threshold", "0.01", "--simulate", "--force"), "rebalance --force --simulate")
+	// An unreachable node without slots can be deleted (FORGET everywhere).
+	mustOK(t, cli(t, "", "del-node", entry, deadID, "--yes"), "del-node of a dead replica")
+	if c, doc, _ := cliJSON(t, "check", entry); c != 0 {
+		t.Fatalf("check after removing the dead node: %v", doc)
+	}
 }
