@@ -178,10 +178,10 @@ func TestConvergence10(t *testing.T) {
 	}
 	start := time.Now()
 	tc.meetAll()
-	waitFor(t, 10*time.Second, "all nodes know 10 nodes", func() bool { return tc.allKnow(10) })
-	waitFor(t, 10*time.Second, "slot views agree", tc.agree)
+	waitFor(t, 30*time.Second, "all nodes know 10 nodes", func() bool { return tc.allKnow(10) })
+	waitFor(t, 30*time.Second, "slot views agree", tc.agree)
 	conv := time.Since(start)
-	waitFor(t, 10*time.Second, "cluster_state ok everywhere", tc.allOK)
+	waitFor(t, 30*time.Second, "cluster_state ok everywhere", tc.allOK)
 	t.Logf("10-node convergence (meet -> all views agree): %v; state ok after %v", conv, time.Since(start))
 
 	// A slot change on one node is seen by all.
@@ -226,7 +226,7 @@ func TestSetSlotNodePropagation(t *testing.T) {
 		b.SetConfigEpoch(fmt.Sprint(i + 1))
 	}
 	tc.meetAll()
-	waitFor(t, 10*time.Second, "agree", func() bool { return tc.allKnow(4) && tc.agree() })
+	waitFor(t, 30*time.Second, "agree", func() bool { return tc.allKnow(4) && tc.agree() })
 	src, dst := tc.buses[0], tc.buses[1]
 	srcID, dstID := src.MyID(), dst.MyID()
 	if err := dst.SetSlot([]string{"100", "importing", srcID}); err != nil {
@@ -309,7 +309,7 @@ func TestFailureDetection(t *testing.T) {
 		b.SetConfigEpoch(fmt.Sprint(i + 1))
 	}
 	tc.meetAll()
-	waitFor(t, 10*time.Second, "converged", func() bool { return tc.allKnow(6) && tc.agree() && tc.allOK() })
+	waitFor(t, 30*time.Second, "converged", func() bool { return tc.allKnow(6) && tc.agree() && tc.allOK() })
 	victim := tc.buses[5]
 	vid := victim.MyID()
 	start := time.Now()
@@ -399,7 +399,7 @@ func TestRestartFromNodesConf(t *testing.T) {
 		b.SetConfigEpoch(fmt.Sprint(i + 1))
 	}
 	tc.meetAll()
-	waitFor(t, 10*time.Second, "converged", func() bool { return tc.allKnow(3) && tc.agree() })
+	waitFor(t, 30*time.Second, "converged", func() bool { return tc.allKnow(3) && tc.agree() })
 	id := tc.buses[2].MyID()
 	before := viewSig(tc.buses[2])
 	tc.restart(2)
