@@ -84,9 +84,10 @@ func codecF64(dst []byte, f float64) []byte {
 // decoder reads primitives from b, remembering the first error. Hostile
 // input never makes it allocate more than the input's size.
 type decoder struct {
-	b   []byte
-	off int
-	err error
+	b     []byte
+	off   int
+	err   error
+	alias bool // string values may alias b (capacity-limited)
 }
 
 func (d *decoder) fail() {
@@ -230,7 +231,12 @@ func decodeValue(d *decoder) (*Entry, error) {
 		return nil, d.err
 	}
 	if tag == tagString {
-		s := d.strCopy()
+		var s []byte
+		if d.alias {
+			s = d.str()
+		} else {
+			s = d.strCopy()
+		}
 		if d.err != nil {
 			return nil, d.err
 		}

@@ -605,3 +605,61 @@ func TestAOFTransactionsContiguous(t *testing.T) {
 		t.Fatalf("after a cut inside the last transaction: %q", r)
 	}
 }
+
+func benchServer(n int) *Server {
+	s := quietServer()
+	for i := 0; i < n; i++ {
+		key := []byte(fmt.Sprintf("key:%08d", i))
+		sl := s.KS.Slot(slots.Of(key))
+		sl.Lock()
+		sl.Set(key, &Entry{Str: []byte(fmt.Sprintf("value-%d-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", i))})
+		sl.Unlock()
+	}
+	return s
+}
+
+func BenchmarkSnapshotLoad(b *testing.B) {
+	const n = 200000
+	var buf bytes.Buffer
+	if _, err := benchServer(n).WriteSnapshot(&buf, nil, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := quietServer()
+		if _, err := s.LoadSnapshot(bytes.NewReader(buf.Bytes()), "mem", nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/key")
+}
+
+func BenchmarkSnapshotWrite(b *testing.B) {
+	const n = 200000
+	s := benchServer(n)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.WriteSnapshot(io.Discard, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/key")
+}
+
+func BenchmarkAOFReplay(b *testing.B) {
+	const n = 200000
+	var aof []byte
+	for i := 0; i < n; i++ {
+		aof = appendRESPCommand(aof, [][]byte{[]byte("SET"), []byte(fmt.Sprintf("key:%08d", i)), []byte(fmt.Sprintf("value-%d-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", i))})
+	}
+	b.SetBytes(int64(len(aof)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s := quietServer()
+		if _, _, err := s.replayAOF(bytes.NewReader(aof), "mem", newLoaderClient(s)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/key")
+}

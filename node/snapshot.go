@@ -33,6 +33,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -140,8 +141,14 @@ func snapAppendEntry(dst []byte, key string, e *Entry) ([]byte, error) {
 // snapEncodeSlot encodes the live keys of s (lock held) as a section body.
 // Keys whose value cannot be encoded are reported through bad and skipped.
 func snapEncodeSlot(s *Slot, now int64, bad func(key string, err error)) (body []byte, nkeys int) {
+	return snapEncodeSlotInto(nil, s, now, bad)
+}
+
+// snapEncodeSlotInto is snapEncodeSlot appending to body.
+func snapEncodeSlotInto(body []byte, s *Slot, now int64, bad func(key string, err error)) ([]byte, int) {
+	nkeys := 0
 	if s.Len() == 0 {
-		return nil, 0
+		return body, 0
 	}
 	s.Each(func(key string, e *Entry) bool {
 		if e.Exp != 0 && e.Exp <= now {
@@ -183,12 +190,18 @@ func (s *Server) WriteSnapshot(w io.Writer, aux [][2]string, atCut func()) (Snap
 		badKeys atomic.Int64
 	)
 	cut := s.KS.StartCut(atCut, func(slot int, sl *Slot) {
-		body, n := snapEncodeSlot(sl, nowMs(), func(key string, err error) {
+		if sl.Len() == 0 {
+			return
+		}
+		bp := snapBufPool.Get().(*[]byte)
+		body, n := snapEncodeSlotInto((*bp)[:0], sl, nowMs(), func(key string, err error) {
 			if badKeys.Add(1) <= 10 {
 				s.Log.Warn("snapshot: key not saved", "key", key, "err", err)
 			}
 		})
 		if n == 0 {
+			*bp = body
+			snapBufPool.Put(bp)
 			return
 		}
 		mu.Lock()
@@ -213,6 +226,7 @@ func (s *Server) WriteSnapshot(w io.Writer, aux [][2]string, atCut func()) (Snap
 		mu.Unlock()
 		for i := range batch {
 			sw.section(batch[i].slot, batch[i].nkeys, batch[i].body)
+			recycleSnapBuf(batch[i].body)
 			batch[i].body = nil
 		}
 	}
@@ -226,6 +240,16 @@ func (s *Server) WriteSnapshot(w io.Writer, aux [][2]string, atCut func()) (Snap
 	err := sw.finish()
 	st := SnapshotStats{Keys: sw.keys, Sections: sw.sections, Bytes: sw.n, Took: time.Since(start)}
 	return st, err
+}
+
+// snapBufPool recycles section encoding buffers between slots.
+var snapBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func recycleSnapBuf(b []byte) {
+	if cap(b) <= 1<<20 {
+		b = b[:0]
+		snapBufPool.Put(&b)
+	}
 }
 
 type snapSection struct {
@@ -502,7 +526,13 @@ func readSnapshot(r io.Reader, name string, fn func(slot int, nkeys int, body []
 // snapDecodeSection calls fn for every entry of a section body. key aliases
 // body; the entry does not.
 func snapDecodeSection(body []byte, nkeys int, fn func(key []byte, e *Entry)) error {
-	d := &decoder{b: body}
+	return snapDecodeSectionAlias(body, nkeys, false, fn)
+}
+
+// snapDecodeSectionAlias is snapDecodeSection; with alias, string values
+// point into body instead of being copied.
+func snapDecodeSectionAlias(body []byte, nkeys int, alias bool, fn func(key []byte, e *Entry)) error {
+	d := &decoder{b: body, alias: alias}
 	for i := 0; i < nkeys; i++ {
 		flags := d.byte1()
 		key := d.str()
@@ -528,38 +558,98 @@ func snapDecodeSection(body []byte, nkeys int, fn func(key []byte, e *Entry)) er
 
 // LoadSnapshot reads a snapshot from r into s's keyspace. Keys already
 // expired are skipped; keep, if set, filters slots (false: keys dropped).
+// The file is read and checksummed on one goroutine while sections are
+// decoded and inserted in parallel (each section is one slot).
 func (s *Server) LoadSnapshot(r io.Reader, name string, keep func(slot int) bool) (SnapshotStats, error) {
 	start := time.Now()
-	var expired, dropped, loaded int64
+	var expired, dropped, loaded atomic.Int64
 	now := nowMs()
+	type job struct {
+		slot, nkeys int
+		body        []byte
+		off         int64
+	}
+	jobs := make(chan job, 32)
+	var (
+		errMu     sync.Mutex
+		workerErr error
+		failed    atomic.Bool
+		wg        sync.WaitGroup
+	)
+	for w := 0; w < max(1, runtime.GOMAXPROCS(0)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if failed.Load() {
+					continue
+				}
+				l, x, err := s.loadSection(j.slot, j.nkeys, j.body, now)
+				loaded.Add(l)
+				expired.Add(x)
+				if err != nil {
+					errMu.Lock()
+					se := &SnapshotError{File: name, Offset: j.off, Msg: fmt.Sprintf("slot %d: %v", j.slot, err)}
+					if workerErr == nil || se.Offset < workerErr.(*SnapshotError).Offset {
+						workerErr = se
+					}
+					errMu.Unlock()
+					failed.Store(true)
+				}
+			}
+		}()
+	}
 	_, st, err := readSnapshot(r, name, func(slot int, nkeys int, body []byte, off int64) error {
+		if failed.Load() {
+			return errSnapWorker
+		}
 		if keep != nil && !keep(slot) {
-			dropped += int64(nkeys)
+			dropped.Add(int64(nkeys))
 			return nil
 		}
-		sl := s.KS.Slot(slot)
-		sl.Lock()
-		defer sl.Unlock()
-		var misplaced []byte
-		err := snapDecodeSection(body, nkeys, func(key []byte, e *Entry) {
-			if slots.Of(key) != slot {
-				misplaced = key
-				return
-			}
-			if e.Exp != 0 && e.Exp <= now {
-				expired++
-				return
-			}
-			sl.Set(key, e)
-			loaded++
-		})
-		if err == nil && misplaced != nil {
-			err = fmt.Errorf("key %q does not belong to slot %d", trunc(string(misplaced), 64), slot)
-		}
-		return err
+		jobs <- job{slot, nkeys, body, off}
+		return nil
 	})
-	st.Keys, st.Expired, st.Dropped, st.Took = loaded, expired, dropped, time.Since(start)
+	close(jobs)
+	wg.Wait()
+	if workerErr != nil {
+		var se *SnapshotError
+		if err == nil || errors.Is(err, errSnapWorker) || (errors.As(err, &se) && se.Offset > workerErr.(*SnapshotError).Offset) {
+			err = workerErr
+		}
+	}
+	st.Keys, st.Expired, st.Dropped, st.Took = loaded.Load(), expired.Load(), dropped.Load(), time.Since(start)
 	return st, err
+}
+
+var errSnapWorker = errors.New("section decoding failed")
+
+// loadSection decodes one section into its slot. String values alias body
+// (capacity-limited, so appending to one reallocates): one allocation per
+// section instead of one per key.
+func (s *Server) loadSection(slot, nkeys int, body []byte, now int64) (loaded, expired int64, err error) {
+	sl := s.KS.Slot(slot)
+	sl.Lock()
+	defer sl.Unlock()
+	lru := uint32(now / 1000)
+	var misplaced []byte
+	err = snapDecodeSectionAlias(body, nkeys, true, func(key []byte, e *Entry) {
+		if slots.Of(key) != slot {
+			misplaced = key
+			return
+		}
+		if e.Exp != 0 && e.Exp <= now {
+			expired++
+			return
+		}
+		e.LRU = lru
+		sl.Set(key, e)
+		loaded++
+	})
+	if err == nil && misplaced != nil {
+		err = fmt.Errorf("key %q does not belong to slot %d", trunc(string(misplaced), 64), slot)
+	}
+	return loaded, expired, err
 }
 
 // CheckSnapshot validates a snapshot file completely (structure, checksums,
