@@ -62,6 +62,7 @@ type Bus struct {
 	savedGen    uint64 // guarded by saveMu
 	pendingSave []byte // guarded by mu
 	pendingGen  uint64 // guarded by mu
+	pendingNoSync bool // the pending save may skip fsync (slot assignment only)
 	saveErr     error  // guarded by saveMu
 }
 
@@ -214,12 +215,16 @@ func (b *Bus) finishLocked() (out []outMsg, force bool) {
 			b.notify(func() { fn(rc) })
 		}
 	}
-	if s.saveDirty || s.forceSave {
+	if s.saveDirty || s.forceSave || s.lightSave {
 		b.saveGen++
 		b.pendingSave = s.renderConfig()
 		b.pendingGen = b.saveGen
-		force = s.forceSave
-		s.saveDirty, s.forceSave = false, false
+		force = s.forceSave || s.lightSave
+		// Slot-assignment changes alone (SETSLOT) are written before the
+		// reply but not fsynced, as Redis does for CLUSTER SETSLOT: a
+		// reshard issues several per slot on every master.
+		b.pendingNoSync = s.lightSave && !s.forceSave && !s.saveDirty
+		s.saveDirty, s.forceSave, s.lightSave = false, false, false
 	}
 	b.numNodes.Store(int64(len(s.nodes)))
 	out = s.out
@@ -242,7 +247,7 @@ func (b *Bus) notify(f func()) {
 // saveNow writes the pending nodes.conf synchronously.
 func (b *Bus) saveNow() error {
 	b.mu.Lock()
-	data, gen := b.pendingSave, b.pendingGen
+	data, gen, nosync := b.pendingSave, b.pendingGen, b.pendingNoSync
 	b.pendingSave = nil
 	b.mu.Unlock()
 	if data == nil {
@@ -253,7 +258,7 @@ func (b *Bus) saveNow() error {
 	if gen <= b.savedGen {
 		return nil
 	}
-	if err := writeFileAtomic(b.cfg.Path(), data); err != nil {
+	if err := writeFileAtomic(b.cfg.Path(), data, !nosync); err != nil {
 		b.log.Error("error saving the cluster node config", "err", err)
 		b.saveErr = err
 		return err

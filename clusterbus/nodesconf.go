@@ -140,8 +140,9 @@ func (s *state) renderConfig() []byte {
 	return []byte(sb.String())
 }
 
-// writeFileAtomic writes data to path via a temp file, fsync and rename.
-func writeFileAtomic(path string, data []byte) error {
+// writeFileAtomic writes data to path via a temp file, fsync (when sync)
+// and rename.
+func writeFileAtomic(path string, data []byte, sync bool) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -158,8 +159,10 @@ func writeFileAtomic(path string, data []byte) error {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
@@ -168,6 +171,9 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	ok = true
+	if !sync {
+		return nil
+	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync() //nolint:errcheck // best effort on filesystems that refuse it
 		d.Close()

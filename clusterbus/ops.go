@@ -305,6 +305,7 @@ func (s *state) setSlot(args []string) error {
 		return err
 	}
 	action := strings.ToLower(args[1])
+	prevOwner, prevMig, prevImp := s.owner[slot], s.migrating[slot], s.importing[slot]
 	switch {
 	case action == "migrating" && len(args) == 3:
 		if s.owner[slot] != me {
@@ -364,9 +365,14 @@ func (s *state) setSlot(args []string) error {
 	default:
 		return errf("Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP")
 	}
+	if s.owner[slot] == prevOwner && s.migrating[slot] == prevMig && s.importing[slot] == prevImp {
+		// Nothing changed (e.g. redis-cli's SETSLOT NODE to every master
+		// that already learned the new owner by gossip): no save needed.
+		return nil
+	}
 	s.tableDirty = true
 	s.stateChanged = true
-	s.forceSave = true
+	s.lightSave = true
 	return nil
 }
 

@@ -205,6 +205,7 @@ type state struct {
 	tableDirty   bool
 	saveDirty    bool
 	forceSave    bool
+	lightSave    bool // save before replying, without fsync (SETSLOT)
 	stateChanged bool
 }
 
