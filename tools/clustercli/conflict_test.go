@@ -57,9 +57,11 @@ func TestReshardConflictLeavesFixableState(t *testing.T) {
 	if rc == 0 || !strings.Contains(out, "The following slots are open: 0.") {
 		t.Fatalf("redis-cli should see only slot 0 open:\n%s", out)
 	}
+	// The other slots of the window were settled one way or the other:
+	// completed to the target or rolled back to the source.
 	for s := 1; s < 10; s++ {
-		if ownerOf(t, nodes[2], s) != m1 {
-			t.Fatalf("slot %d should have been completed to the target", s)
+		if o := ownerOf(t, nodes[2], s); o != m1 && o != m0 {
+			t.Fatalf("slot %d owned by %q", s, o)
 		}
 	}
 	// fix without --replace refuses to overwrite, fix --replace completes.

@@ -98,7 +98,9 @@ func startRedisOn(t testing.TB, hosts []string, clusterMode bool, extra ...strin
 			"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log")}
 		if clusterMode {
 			args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
-				"--cluster-node-timeout", "3000", "--cluster-announce-ip", host)
+				// Redis's default node timeout: a shared, overloaded CI machine
+				// must not trigger failovers in the middle of a test.
+				"--cluster-node-timeout", "15000", "--cluster-announce-ip", host)
 		}
 		cmd := exec.Command(bin, append(args, extra...)...)
 		if err := cmd.Start(); err != nil {

@@ -33,16 +33,36 @@ const acceptableSetslotErr = "ERR Please use SETSLOT only with masters."
 // MoveSlots implements Mover.
 func (m *MigrateMover) MoveSlots(ctx context.Context, job Job) error {
 	w := m.Opts.Window
+	fl := newFlow(m.Opts.MaxInflight)
 	for start := 0; start < len(job.Slots); start += w {
 		if job.stopped() {
 			return ErrStopped
 		}
 		end := min(start+w, len(job.Slots))
-		if err := m.moveWindow(ctx, job, job.Slots[start:end]); err != nil {
+		if err := m.moveWindow(ctx, job, job.Slots[start:end], fl); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// flow adapts how many MIGRATE commands are pipelined at once. Redis runs a
+// client's pipelined commands back to back without serving anyone else
+// (cluster bus included), and each MIGRATE waits for the target, so a deep
+// pipeline of slow MIGRATEs (big values, a busy target) could stall the
+// source long enough to look dead. The depth doubles while a round trip
+// stays under 10 ms and halves when one exceeds 50 ms.
+type flow struct{ depth, max int }
+
+func newFlow(max int) *flow { return &flow{depth: min(8, max), max: max} }
+
+func (f *flow) observe(d time.Duration) {
+	switch {
+	case d < 10*time.Millisecond && f.depth < f.max:
+		f.depth = min(f.depth*2, f.max)
+	case d > 50*time.Millisecond && f.depth > 1:
+		f.depth /= 2
+	}
 }
 
 // pipe runs one command per slot on n in a single pipeline and returns the
@@ -87,7 +107,7 @@ func setslot(state, id string) func(int) []any {
 
 func stable(s int) []any { return []any{"CLUSTER", "SETSLOT", s, "STABLE"} }
 
-func (m *MigrateMover) moveWindow(ctx context.Context, job Job, win []int) error {
+func (m *MigrateMover) moveWindow(ctx context.Context, job Job, win []int, fl *flow) error {
 	src, dst := job.Src, job.Dst
 	t0 := time.Now()
 	var tOpen, tKeys time.Duration
@@ -120,7 +140,7 @@ func (m *MigrateMover) moveWindow(ctx context.Context, job Job, win []int) error
 	}
 	tOpen = time.Since(t0)
 	// 3. Keys.
-	if err := m.migrateKeys(ctx, src, dst, win, true); err != nil {
+	if err := m.migrateKeys(ctx, src, dst, win, true, fl); err != nil {
 		return m.recover(ctx, job, win, err)
 	}
 	tKeys = time.Since(t0) - tOpen
@@ -263,7 +283,7 @@ func (m *MigrateMover) recover(ctx context.Context, job Job, win []int, cause er
 // MigrateKeys moves every key of one slot from src to dst without touching
 // slot states (redis-cli's "cold" move, used by fix).
 func (m *MigrateMover) MigrateKeys(ctx context.Context, src, dst *cluster.Node, slot int) error {
-	return m.migrateKeys(ctx, src, dst, []int{slot}, false)
+	return m.migrateKeys(ctx, src, dst, []int{slot}, false, newFlow(m.Opts.MaxInflight))
 }
 
 type batch struct {
@@ -273,7 +293,7 @@ type batch struct {
 
 // migrateKeys empties slots on src into dst. migrating says the slots are
 // MIGRATING on src, so that they cannot gain new keys there.
-func (m *MigrateMover) migrateKeys(ctx context.Context, src, dst *cluster.Node, slots []int, migrating bool) error {
+func (m *MigrateMover) migrateKeys(ctx context.Context, src, dst *cluster.Node, slots []int, migrating bool, fl *flow) error {
 	pending := append([]int(nil), slots...)
 	listCount := max(m.Opts.ListCount, m.Opts.Pipeline)
 	for len(pending) > 0 {
@@ -307,10 +327,12 @@ func (m *MigrateMover) migrateKeys(ctx context.Context, src, dst *cluster.Node, 
 			}
 		}
 		for len(batches) > 0 {
-			k := min(m.Opts.MaxInflight, len(batches))
+			k := min(fl.depth, len(batches))
+			t0 := time.Now()
 			if err := m.runBatches(ctx, src, dst, batches[:k]); err != nil {
 				return err
 			}
+			fl.observe(time.Since(t0))
 			batches = batches[k:]
 		}
 		pending = next

@@ -140,3 +140,26 @@ func TestOptionsValidate(t *testing.T) {
 		t.Fatal("user without password must be refused")
 	}
 }
+
+func TestFlowAdapts(t *testing.T) {
+	f := newFlow(64)
+	if f.depth != 8 {
+		t.Fatal(f.depth)
+	}
+	for i := 0; i < 5; i++ {
+		f.observe(time.Millisecond)
+	}
+	if f.depth != 64 {
+		t.Fatalf("fast round trips should deepen the pipeline to 64, got %d", f.depth)
+	}
+	for i := 0; i < 10; i++ {
+		f.observe(time.Second)
+	}
+	if f.depth != 1 {
+		t.Fatalf("slow round trips should shrink the pipeline to 1, got %d", f.depth)
+	}
+	f.observe(20 * time.Millisecond)
+	if f.depth != 1 {
+		t.Fatalf("in-between round trips keep the depth, got %d", f.depth)
+	}
+}
