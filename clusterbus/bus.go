@@ -335,6 +335,8 @@ func (b *Bus) Start() error {
 		b.wg.Add(1)
 		go b.reliableLoop()
 	}
+	b.wg.Add(1)
+	go b.failoverLoop() // failover.go
 	b.locked(func(s *state) {
 		var addrs []string
 		for _, n := range s.nodes {
@@ -760,6 +762,10 @@ func (b *Bus) handleMessage(buf []byte) {
 	m, err := decodeMessage(buf)
 	if err != nil {
 		b.dropMessage(err)
+		return
+	}
+	if m.fo != nil {
+		b.handleFailoverMsg(m.typ, m.fo) // failover.go
 		return
 	}
 	b.locked(func(s *state) {

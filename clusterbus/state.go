@@ -198,6 +198,8 @@ type state struct {
 	statsSent map[string]uint64
 	statsRecv map[string]uint64
 
+	foSt foState // failover.go: elections, votes, manual failover
+
 	// effects of the current locked section
 	out          []outMsg
 	lost         []int

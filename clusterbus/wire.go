@@ -19,6 +19,7 @@ import (
 //	RECORDS    sender[20] n u16, then n × (len u32, record)
 //	GETREC     sender[20]
 //	FAIL       sender[20] failing[20]
+//	AUTHREQ, AUTHACK, MFSTART, MFOFFSET (types 7-10): see failover.go
 //
 //	record     id[20] ip(u8 len + bytes) port u16 cport u16
 //	           hostname(u8 len + bytes) shard[20] flags u8 master[20]
@@ -103,6 +104,7 @@ type message struct {
 	recs    []*record
 	sender  string // RECORD(S), GETREC, FAIL
 	failing string // FAIL
+	fo      *foMsg // AUTHREQ, AUTHACK, MFSTART, MFOFFSET (failover.go)
 }
 
 // ---- encoding ----
@@ -349,6 +351,8 @@ func decodeMessage(b []byte) (*message, error) {
 	case msgFail:
 		m.sender = r.id(false)
 		m.failing = r.id(false)
+	case msgAuthReq, msgAuthAck, msgMFStart, msgMFOffset:
+		m.fo = decodeFailoverMsg(m.typ, r)
 	default:
 		return nil, errBadType
 	}

@@ -155,6 +155,10 @@ func FuzzDecodeMessage(f *testing.F) {
 			again = encodeGetRec(m.sender)
 		case msgFail:
 			again = encodeFail(m.sender, m.failing)
+		default:
+			if m.fo != nil {
+				again = encodeFailoverMsg(m.typ, m.fo) // failover.go
+			}
 		}
 		if !bytes.Equal(again, b) {
 			t.Fatalf("re-encoding differs:\n%x\n%x", b, again)
