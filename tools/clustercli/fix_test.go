@@ -230,6 +230,21 @@ func TestCheckAndFixMatchRedisCli(t *testing.T) {
 		keysInSlot(t, cc, tag, 5)
 	})
 
+	t.Run("nodes disagree", func(t *testing.T) {
+		do(t, nodes[0], "CLUSTER", "DELSLOTS", 500) // only the owner forgets it
+		out, rc, doc, oc := checkBoth(t, entry)
+		for _, want := range []string{"[ERR] Nodes don't agree about configuration!", "[ERR] Not all 16384 slots are covered by nodes."} {
+			if rc == 0 || !strings.Contains(out, want) {
+				t.Fatalf("redis-cli should report %q:\n%s", want, out)
+			}
+		}
+		if k := problemKinds(doc); oc != 1 || !k["config"] || !k["coverage"] {
+			t.Fatalf("clustercli should report disagreement and coverage: %v", doc)
+		}
+		mustOK(t, cli(t, "", "fix", entry, "--yes"), "fix")
+		waitHealthy(t, entry)
+	})
+
 	t.Run("keys on a non-owner", func(t *testing.T) {
 		tag := tagFor(400)
 		write(tag, 3)

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -174,7 +175,7 @@ func cutLast(s string, sep byte) (string, string, bool) {
 // Connect opens the node's client and checks it answers PING.
 func (n *Node) Connect(ctx context.Context, cc ConnConfig) error {
 	if n.Client == nil {
-		n.Client = cc.NewClient(n.Addr())
+		n.Client = cc.NewClient(net.JoinHostPort(n.Host, strconv.Itoa(n.Port)))
 	}
 	if err := n.Client.Ping(ctx).Err(); err != nil {
 		hint := ""
