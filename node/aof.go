@@ -542,7 +542,11 @@ func (a *aofLog) rewrite() (SnapshotStats, error) {
 			seq = a.man.maxSeq() + 1
 		}
 	})
+	preamble := a.p.srv.Config().AOFUseRDBPreamble
 	baseName := fmt.Sprintf("%s.%d.base.rdb", a.prefix, seq)
+	if !preamble {
+		baseName = fmt.Sprintf("%s.%d.base.aof", a.prefix, seq)
+	}
 	incrName := fmt.Sprintf("%s.%d.incr.aof", a.prefix, seq)
 	nf, err := os.OpenFile(a.path(incrName), os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -560,11 +564,17 @@ func (a *aofLog) rewrite() (SnapshotStats, error) {
 		os.Remove(a.path(incrName))
 		return SnapshotStats{}, err
 	}
-	st, err := a.p.srv.SaveSnapshotFile(a.path(baseName), snapshotAux("aof-base"), func() {
+	atCut := func() {
 		a.mu.Lock()
 		a.dual, a.nbuf = true, nil
 		a.mu.Unlock()
-	})
+	}
+	var st SnapshotStats
+	if preamble {
+		st, err = a.p.srv.SaveSnapshotFile(a.path(baseName), snapshotAux("aof-base"), atCut)
+	} else {
+		st, err = writeFileCut(a.path(baseName), func(w io.Writer) (SnapshotStats, error) { return a.p.srv.WriteCommands(w, atCut) })
+	}
 	if err != nil {
 		return abort(err)
 	}

@@ -663,3 +663,64 @@ func BenchmarkAOFReplay(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/key")
 }
+
+// aof-use-rdb-preamble no: the base is RESP commands; every type and TTL
+// survives a rewrite and a reload.
+func TestAOFRespBase(t *testing.T) {
+	dir := t.TempDir()
+	edit := func(c *Config) { c.AppendOnly = true; c.AOFUseRDBPreamble = false }
+	s, p := newTestPersistence(t, dir, edit)
+	fillServer(s, 60)
+	if !p.StartRewrite() {
+		t.Fatal("rewrite refused")
+	}
+	for p.RewriteInProgress() {
+		time.Sleep(time.Millisecond)
+	}
+	want := dumpServer(s)
+	p.closeOnShutdown()
+	if fs, _ := filepath.Glob(filepath.Join(dir, "appendonlydir", "*.base.aof")); len(fs) != 1 {
+		t.Fatalf("no RESP base: %v", fs)
+	}
+	s2, _ := newTestPersistence(t, dir, edit)
+	sameData(t, want, dumpServer(s2))
+}
+
+// While the dataset loads, commands without the loading flag get -LOADING.
+func TestLoadingAnswersLoading(t *testing.T) {
+	dir := t.TempDir()
+	src := benchServer(150000)
+	if _, err := src.SaveSnapshotFile(filepath.Join(dir, "dump.rdb"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Dir, cfg.Save = dir, ""
+	s := NewServer(&cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := startPersistence(s); err != nil {
+		t.Fatal(err)
+	}
+	p := persistenceOf(s)
+	t.Cleanup(func() {
+		p.closeOnShutdown()
+		persistMu.Lock()
+		delete(persistences, s)
+		persistMu.Unlock()
+	})
+	c := testClient(s)
+	if r := run(s, c, "GET", "key:00000001"); r != "-LOADING Redis is loading the dataset in memory\r\n" {
+		t.Fatalf("during loading: %q", r)
+	}
+	if r := run(s, c, "LASTSAVE"); !strings.HasPrefix(r, ":") {
+		t.Fatalf("LASTSAVE (loading flag) during loading: %q", r)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for p.IsLoading() {
+		if time.Now().After(deadline) {
+			t.Fatal("loading stuck")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if r := run(s, c, "GET", "key:00000001"); !strings.HasPrefix(r, "$") {
+		t.Fatalf("after loading: %q", r)
+	}
+}

@@ -31,9 +31,11 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -183,6 +185,16 @@ type SnapshotStats struct {
 // flight): the caller records offsets or switches streams there.
 func (s *Server) WriteSnapshot(w io.Writer, aux [][2]string, atCut func()) (SnapshotStats, error) {
 	start := time.Now()
+	sw := newSnapWriter(w, aux)
+	s.writeCut(atCut, snapEncodeSlotInto, sw.section)
+	err := sw.finish()
+	return SnapshotStats{Keys: sw.keys, Sections: sw.sections, Bytes: sw.n, Took: time.Since(start)}, err
+}
+
+// writeCut takes a keyspace cut and hands every non-empty slot, encoded by
+// encode (with the slot's lock held, on whichever goroutine emits it), to
+// write on the calling goroutine, in emission order.
+func (s *Server) writeCut(atCut func(), encode func(dst []byte, sl *Slot, now int64, bad func(key string, err error)) ([]byte, int), write func(slot, nkeys int, body []byte)) {
 	var (
 		mu      sync.Mutex
 		queue   []snapSection
@@ -194,7 +206,7 @@ func (s *Server) WriteSnapshot(w io.Writer, aux [][2]string, atCut func()) (Snap
 			return
 		}
 		bp := snapBufPool.Get().(*[]byte)
-		body, n := snapEncodeSlotInto((*bp)[:0], sl, nowMs(), func(key string, err error) {
+		body, n := encode((*bp)[:0], sl, nowMs(), func(key string, err error) {
 			if badKeys.Add(1) <= 10 {
 				s.Log.Warn("snapshot: key not saved", "key", key, "err", err)
 			}
@@ -212,7 +224,6 @@ func (s *Server) WriteSnapshot(w io.Writer, aux [][2]string, atCut func()) (Snap
 		default:
 		}
 	})
-	sw := newSnapWriter(w, aux)
 	done := cut.Done()
 	var batch []snapSection
 	for finished := false; !finished; {
@@ -225,7 +236,7 @@ func (s *Server) WriteSnapshot(w io.Writer, aux [][2]string, atCut func()) (Snap
 		batch, queue = queue, batch[:0]
 		mu.Unlock()
 		for i := range batch {
-			sw.section(batch[i].slot, batch[i].nkeys, batch[i].body)
+			write(batch[i].slot, batch[i].nkeys, batch[i].body)
 			recycleSnapBuf(batch[i].body)
 			batch[i].body = nil
 		}
@@ -235,11 +246,8 @@ func (s *Server) WriteSnapshot(w io.Writer, aux [][2]string, atCut func()) (Snap
 	batch, queue = queue, nil
 	mu.Unlock()
 	for i := range batch {
-		sw.section(batch[i].slot, batch[i].nkeys, batch[i].body)
+		write(batch[i].slot, batch[i].nkeys, batch[i].body)
 	}
-	err := sw.finish()
-	st := SnapshotStats{Keys: sw.keys, Sections: sw.sections, Bytes: sw.n, Took: time.Since(start)}
-	return st, err
 }
 
 // snapBufPool recycles section encoding buffers between slots.
@@ -261,10 +269,16 @@ type snapSection struct {
 // SaveSnapshotFile writes a snapshot of s to path atomically: a temp file in
 // the same directory, fsync, rename, fsync of the directory.
 func (s *Server) SaveSnapshotFile(path string, aux [][2]string, atCut func()) (SnapshotStats, error) {
+	return writeFileCut(path, func(w io.Writer) (SnapshotStats, error) { return s.WriteSnapshot(w, aux, atCut) })
+}
+
+// writeFileCut writes path atomically (temp file in the same directory,
+// fsync, rename, directory fsync) with the content produced by gen.
+func writeFileCut(path string, gen func(w io.Writer) (SnapshotStats, error)) (SnapshotStats, error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, fmt.Sprintf("temp-%d-*.snap", os.Getpid()))
 	if err != nil {
-		return SnapshotStats{}, fmt.Errorf("failed opening the temp snapshot file in %s: %w", dir, err)
+		return SnapshotStats{}, fmt.Errorf("failed opening a temp file in %s: %w", dir, err)
 	}
 	ok := false
 	defer func() {
@@ -274,7 +288,7 @@ func (s *Server) SaveSnapshotFile(path string, aux [][2]string, atCut func()) (S
 		}
 	}()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
-	st, err := s.WriteSnapshot(bw, aux, atCut)
+	st, err := gen(bw)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -291,11 +305,107 @@ func (s *Server) SaveSnapshotFile(path string, aux [][2]string, atCut func()) (S
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		return st, fmt.Errorf("write error saving snapshot %s: %w", path, err)
+		return st, fmt.Errorf("write error saving %s: %w", path, err)
 	}
 	ok = true
 	fsyncDir(dir)
 	return st, nil
+}
+
+// WriteCommands streams a point-in-time cut of the keyspace as RESP
+// commands that rebuild it (the AOF base with aof-use-rdb-preamble no):
+// SET (with PXAT), RPUSH/SADD/ZADD/HSET in batches of 64 elements, then
+// PEXPIREAT for collections with a TTL.
+func (s *Server) WriteCommands(w io.Writer, atCut func()) (SnapshotStats, error) {
+	start := time.Now()
+	var st SnapshotStats
+	var err error
+	s.writeCut(atCut, respEncodeSlot, func(slot, nkeys int, body []byte) {
+		if err != nil {
+			return
+		}
+		var n int
+		n, err = w.Write(body)
+		st.Bytes += int64(n)
+		st.Keys += int64(nkeys)
+		st.Sections++
+	})
+	st.Took = time.Since(start)
+	return st, err
+}
+
+// respEncodeSlot appends the commands rebuilding the live keys of sl.
+func respEncodeSlot(dst []byte, sl *Slot, now int64, bad func(key string, err error)) ([]byte, int) {
+	n := 0
+	var val []byte
+	var argv [][]byte
+	sl.Each(func(key string, e *Entry) bool {
+		if e.Exp != 0 && e.Exp <= now {
+			return true
+		}
+		var err error
+		val, err = AppendValue(val[:0], e)
+		if err != nil {
+			bad(key, err)
+			return true
+		}
+		k := []byte(key)
+		d := &decoder{b: val}
+		tag := d.byte1()
+		if tag == tagString {
+			argv = append(argv[:0], []byte("SET"), k, d.str())
+			if e.Exp != 0 {
+				argv = append(argv, []byte("PXAT"), strconv.AppendInt(nil, e.Exp, 10))
+			}
+			dst = appendRESPCommand(dst, argv)
+			n++
+			return true
+		}
+		var cmd string
+		switch tag {
+		case tagList:
+			cmd = "RPUSH"
+		case tagSet:
+			cmd = "SADD"
+		case tagZSet:
+			cmd = "ZADD"
+		case tagHash:
+			cmd = "HSET"
+		}
+		cnt := d.count(1)
+		for i := 0; i < cnt; i += 64 {
+			argv = append(argv[:0], []byte(cmd), k)
+			for j := i; j < cnt && j < i+64; j++ {
+				switch tag {
+				case tagZSet:
+					m := d.str()
+					argv = append(argv, formatScore(d.f64()), m)
+				case tagHash:
+					argv = append(argv, d.str(), d.str())
+				default:
+					argv = append(argv, d.str())
+				}
+			}
+			dst = appendRESPCommand(dst, argv)
+		}
+		if e.Exp != 0 {
+			dst = appendRESPCommand(dst, [][]byte{[]byte("PEXPIREAT"), k, strconv.AppendInt(nil, e.Exp, 10)})
+		}
+		n++
+		return true
+	})
+	return dst, n
+}
+
+// formatScore renders a zset score so that ZADD reads back the same float.
+func formatScore(f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return []byte("inf")
+	case math.IsInf(f, -1):
+		return []byte("-inf")
+	}
+	return strconv.AppendFloat(nil, f, 'g', 17, 64)
 }
 
 // fsyncDir fsyncs a directory so a rename in it is durable.
