@@ -16,21 +16,27 @@ func init() {
 		}
 		return cmd
 	}
+	restoreAsking := func(cmd *Command) *Command {
+		cmd.Group = "server"
+		return cmd
+	}
 	register(
 		keyspace(&Command{Name: "dump", Arity: 2, Flags: FlagReadOnly, First: 1, Last: 1, Step: 1,
-			Since: "2.6.0", Summary: "Returns a serialized representation of the value stored at a key.",
-			Complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size.",
+			Since: "2.6.0", Summary: "Return a serialized version of the value stored at the specified key.",
+			Complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
 			Tips:       []string{"nondeterministic_output"}, Proc: cmdDump}),
 		keyspace(&Command{Name: "restore", Arity: -4, Flags: FlagWrite | FlagDenyOOM, First: 1, Last: 1, Step: 1,
-			Since: "2.6.0", Summary: "Creates a key from the serialized representation of a value.",
-			Complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size.",
+			Since: "2.6.0", Summary: "Create a key using the provided serialized value, previously obtained using DUMP.",
+			Complexity: restoreComplexity,
 			ACL:        []string{"@keyspace", "@dangerous"}, Proc: cmdRestore}),
-		keyspace(&Command{Name: "restore-asking", Arity: -4, Flags: FlagWrite | FlagDenyOOM | FlagAsking, First: 1, Last: 1, Step: 1,
-			Since: "3.0.0", Summary: "An internal command for migrating keys in a cluster.",
-			Complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size.",
+		restoreAsking(&Command{Name: "restore-asking", Arity: -4, Flags: FlagWrite | FlagDenyOOM | FlagAsking, First: 1, Last: 1, Step: 1,
+			Since: "3.0.0", Summary: "An internal command for migrating keys in a cluster",
+			Complexity: restoreComplexity,
 			ACL:        []string{"@keyspace", "@dangerous"}, Proc: cmdRestore}),
 	)
 }
+
+const restoreComplexity = "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N))."
 
 func cmdDump(c *Client) {
 	_, e := c.Lookup(c.Argv[1])

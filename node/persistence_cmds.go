@@ -12,17 +12,17 @@ func init() {
 	}
 	register(
 		srv(&Command{Name: "save", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoMulti, Since: "1.0.0",
-			Summary: "Synchronously saves the database(s) to disk.", Complexity: "O(N) where N is the total number of keys in all databases",
+			Summary: "Synchronously save the dataset to disk", Complexity: "O(N) where N is the total number of keys in all databases",
 			Proc: cmdSave}),
 		srv(&Command{Name: "bgsave", Arity: -1, Flags: FlagAdmin | FlagNoScript, Since: "1.0.0",
-			Summary: "Asynchronously saves the database(s) to disk.", Complexity: "O(1)", Proc: cmdBgsave}),
+			Summary: "Asynchronously save the dataset to disk", Complexity: "O(1)", Proc: cmdBgsave}),
 		srv(&Command{Name: "bgrewriteaof", Arity: 1, Flags: FlagAdmin | FlagNoScript, Since: "1.0.0",
-			Summary: "Asynchronously rewrites the append-only file to disk.", Complexity: "O(1)", Proc: cmdBgrewriteaof}),
+			Summary: "Asynchronously rewrite the append-only file", Complexity: "O(1)", Proc: cmdBgrewriteaof}),
 		&Command{Name: "lastsave", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Since: "1.0.0", Group: "server",
 			ACL: []string{"@admin", "@fast", "@dangerous"}, Tips: []string{"nondeterministic_output"},
-			Summary: "Returns the Unix timestamp of the last successful save to disk.", Complexity: "O(1)", Proc: cmdLastsave},
+			Summary: "Get the UNIX time stamp of the last successful save to disk", Complexity: "O(1)", Proc: cmdLastsave},
 		srv(&Command{Name: "shutdown", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale | FlagNoMulti | FlagAllowBusy, Since: "1.0.0",
-			Summary:    "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+			Summary:    "Synchronously save the dataset to disk and then shut down the server",
 			Complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
 			Proc:       cmdShutdown}),
 	)
