@@ -340,6 +340,8 @@ func (a *aofLog) lead(fn func()) {
 
 // writeOut writes everything appended so far. Leader only.
 func (a *aofLog) writeOut() {
+	// CONFIG SET appendfsync applies from the next batch on.
+	a.policy.Store(fsyncPolicy(a.p.srv.Config().AppendFsync))
 	a.mu.Lock()
 	b, nb := a.buf, a.nbuf
 	end := a.appended
