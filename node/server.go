@@ -383,6 +383,9 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		c.Asking = false
 		return
 	}
+	if pausedServers.Load() != 0 && s.writePausedNow(c, cmd, argv) { // cmd_failover.go: re-check under the slot lock
+		return
+	}
 	s.call(c, cmd, argv)
 	c.unlockSlots()
 }
