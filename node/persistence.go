@@ -608,7 +608,7 @@ func (p *Persistence) InfoPersistence() [][2]string {
 		{"rdb_last_load_keys_loaded", i(p.loadKeys)},
 		{"aof_enabled", b(a != nil)},
 		{"aof_rewrite_in_progress", b(rewriting)},
-		{"aof_rewrite_scheduled", "0"},
+		{"aof_rewrite_scheduled", b(p.rewriteAgain)},
 		{"aof_last_rewrite_time_sec", i(lastRewriteSecs)},
 		{"aof_current_rewrite_time_sec", i(curRewrite)},
 		{"aof_last_bgrewrite_status", status(p.rewriteOK)},
