@@ -12,7 +12,7 @@ func TestSlotMap(t *testing.T) {
 	for i := range owner {
 		owner[i] = i * 3 / 16384 // three owners, contiguous
 	}
-	owner[100] = -1  // partly unassigned cell
+	owner[100] = -1   // partly unassigned cell
 	open[9000] = true // a migrating slot
 	var b bytes.Buffer
 	RenderSlotMap(&b, owner, open, []SlotMapOwner{{"a", 5462}, {"b", 5461}, {"c", 5461}}, false)
