@@ -141,18 +141,14 @@ func (j *Job) Finished() time.Time {
 	return j.finished
 }
 
-// RangesString formats the ranges as "0-100 200".
+// RangesString formats the ranges as "0-100 200-200".
 func (j *Job) RangesString() string {
 	var b strings.Builder
 	for i, r := range j.Ranges {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if r.Start == r.End {
-			fmt.Fprintf(&b, "%d", r.Start)
-		} else {
-			fmt.Fprintf(&b, "%d-%d", r.Start, r.End)
-		}
+		fmt.Fprintf(&b, "%d-%d", r.Start, r.End) // always start-end, as Valkey prints slot ranges
 	}
 	return b.String()
 }
