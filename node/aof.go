@@ -539,6 +539,15 @@ func (a *aofLog) rewrite() (SnapshotStats, error) {
 	defer a.rewriting.Store(false)
 	var seq int
 	a.lead(func() {
+		if a.man == nil {
+			// AOF (re)enabled at runtime: files of an earlier AOF in the
+			// directory are replaced (and removed) by this rewrite.
+			if data, err := os.ReadFile(a.manifestPath()); err == nil {
+				if m, err := parseManifest(data, a.manifestPath()); err == nil {
+					a.man = m
+				}
+			}
+		}
 		seq = 1
 		if a.man != nil {
 			seq = a.man.maxSeq() + 1
