@@ -45,6 +45,7 @@ cluster: build
 
 bench: build deps
 	@bash scripts/bench.sh
+	@bash scripts/bench-reshard.sh
 
 clean:
 	rm -rf $(BIN)
