@@ -799,3 +799,21 @@ func TestSnapshotMatchesAOFPrefix(t *testing.T) {
 	}
 	sameData(t, want, got)
 }
+
+// Expiry deletions reach the AOF as DEL.
+func TestAOFLogsExpiryAsDel(t *testing.T) {
+	dir := t.TempDir()
+	edit := func(c *Config) { c.AppendOnly = true }
+	s, p := newTestPersistence(t, dir, edit)
+	c := testClient(s)
+	run(s, c, "SET", "k", "v", "PX", "20")
+	time.Sleep(60 * time.Millisecond)
+	if r := run(s, c, "GET", "k"); r != "$-1\r\n" {
+		t.Fatalf("GET after expiry: %q", r)
+	}
+	p.closeOnShutdown()
+	data, _ := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof"))
+	if !bytes.Contains(data, []byte("*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n")) {
+		t.Fatalf("no DEL for the expired key in the AOF:\n%q", data)
+	}
+}
