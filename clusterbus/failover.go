@@ -319,6 +319,9 @@ type foState struct {
 	// the sends of the section
 	post []func(b *Bus)
 
+	recent   []foDup // failover messages handled lately (duplicates)
+	recentAt int
+
 	// stats
 	elections, wins, votesGiven uint64
 	lastElection                time.Duration // detection-to-promotion of the last win
@@ -823,6 +826,9 @@ func (b *Bus) handleFailoverMsg(typ uint8, m *foMsg) {
 			s.currentEpoch = m.currentEpoch
 			s.saveDirty = true
 		}
+		if s.fo().duplicate(typ, m) {
+			return // its twin (datagram or stream copy) was handled
+		}
 		now := time.Now()
 		switch typ {
 		case msgAuthReq:
@@ -856,6 +862,42 @@ func (b *Bus) handleFailoverMsg(typ uint8, m *foMsg) {
 			}
 		}
 	})
+}
+
+// foDup identifies one logical failover message; AUTHREQ, AUTHACK and
+// MFSTART are sent twice (datagram and stream).
+type foDup struct {
+	typ    uint8
+	sender string
+	n      uint64
+}
+
+// duplicate reports whether m is the second copy of a message handled
+// recently (the last 64 are remembered).
+func (fo *foState) duplicate(typ uint8, m *foMsg) bool {
+	var k foDup
+	switch typ {
+	case msgAuthReq:
+		k = foDup{typ, m.sender, m.currentEpoch}
+	case msgAuthAck:
+		k = foDup{typ, m.sender, m.epoch}
+	case msgMFStart:
+		k = foDup{typ, m.sender, m.nonce}
+	default:
+		return false
+	}
+	for _, d := range fo.recent {
+		if d == k {
+			return true
+		}
+	}
+	if len(fo.recent) < 64 {
+		fo.recent = append(fo.recent, k)
+	} else {
+		fo.recent[fo.recentAt%64] = k
+		fo.recentAt++
+	}
+	return false
 }
 
 // maybeVote is clusterSendFailoverAuthIfNeeded.
