@@ -817,3 +817,38 @@ func TestAOFLogsExpiryAsDel(t *testing.T) {
 		t.Fatalf("no DEL for the expired key in the AOF:\n%q", data)
 	}
 }
+
+// auto-aof-rewrite-percentage / min-size trigger a rewrite by themselves.
+func TestAOFAutoRewrite(t *testing.T) {
+	dir := t.TempDir()
+	edit := func(c *Config) {
+		c.AppendOnly = true
+		c.AutoAOFRewriteMin = 4096
+		c.AutoAOFRewritePct = 100
+	}
+	s, p := newTestPersistence(t, dir, edit)
+	c := testClient(s)
+	for i := 0; i < 300; i++ {
+		run(s, c, "SET", "k", strings.Repeat("x", 50)) // one key: the rewrite shrinks the AOF
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.mu.Lock()
+		n := p.rewrites
+		p.mu.Unlock()
+		if n > 0 && !p.RewriteInProgress() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no automatic rewrite")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if size := p.aof.Load().totalSize(); size > 4096 {
+		t.Fatalf("AOF still %d bytes after the rewrite", size)
+	}
+	want := dumpServer(s)
+	p.closeOnShutdown()
+	s2, _ := newTestPersistence(t, dir, edit)
+	sameData(t, want, dumpServer(s2))
+}
