@@ -40,9 +40,13 @@ func RunCheckTool(args []string, out io.Writer) (handled bool, code int) {
 		return true, checkSnapshotFile(args[1], out)
 	case "--check-aof":
 		fix := false
-		rest := args[1:]
-		if len(rest) > 0 && rest[0] == "--fix" {
-			fix, rest = true, rest[1:]
+		var rest []string
+		for _, a := range args[1:] {
+			if a == "--fix" {
+				fix = true // accepted before or after the file
+			} else {
+				rest = append(rest, a)
+			}
 		}
 		if len(rest) != 1 {
 			fmt.Fprintln(out, "Usage: slotkv-server --check-aof [--fix] <file.manifest|dir|file>")
