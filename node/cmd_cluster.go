@@ -126,8 +126,8 @@ func writeValue(c *Client, v any) {
 }
 
 func clusterSubcommands() map[string]*Command {
-	admin := FlagAdmin | FlagStale | FlagNoScript
-	info := FlagLoading | FlagStale
+	admin := FlagAdmin | FlagStale // Redis 7.0: admin, stale, no_async_loading
+	info := FlagStale
 	wrongArgs := func(c *Client) {
 		c.W.Error("ERR wrong number of arguments for '" + c.Cmd.Name + "' command")
 	}
