@@ -217,10 +217,11 @@ type aofLog struct {
 
 	// The stream: guarded by mu, appended to with slot locks held.
 	mu       sync.Mutex
-	buf      []byte // pending bytes for the live incr file
-	nbuf     []byte // pending bytes for the next incr file (rewrite, after its cut)
-	dual     bool   // a rewrite passed its cut: writes also go to nbuf
-	appended int64  // stream offset: bytes ever appended
+	buf      []byte       // pending bytes for the live incr file
+	nbuf     []byte       // pending bytes for the next incr file (rewrite, after its cut)
+	dual     bool         // a rewrite passed its cut: writes also go to nbuf
+	appended int64        // stream offset: bytes ever appended
+	pending  atomic.Int64 // appended, readable without mu
 
 	// Leader role (group commit) and waiters: wmu guards leading, syncing
 	// and closed; cond signals changes of synced.
@@ -259,6 +260,7 @@ func newAOFLog(p *Persistence, cfg *Config, startOff int64) *aofLog {
 	a.cond = sync.NewCond(&a.wmu)
 	a.policy.Store(fsyncPolicy(cfg.AppendFsync))
 	a.appended = startOff
+	a.pending.Store(startOff)
 	a.synced.Store(startOff)
 	a.writeErr.Store("")
 	a.lastFsync.Store(time.Now().UnixMilli())
@@ -275,6 +277,7 @@ func (a *aofLog) append(c *Client, argv [][]byte) {
 	}
 	a.appended += int64(len(a.buf) - start)
 	off := a.appended
+	a.pending.Store(off)
 	a.mu.Unlock()
 	if c != nil {
 		c.AckOff.Store(off)
@@ -296,6 +299,7 @@ func (a *aofLog) appendRaw(c *Client, b []byte) {
 	}
 	a.appended += int64(len(b))
 	off := a.appended
+	a.pending.Store(off)
 	a.mu.Unlock()
 	if c != nil {
 		c.AckOff.Store(off)
@@ -317,6 +321,15 @@ func (a *aofLog) waitFor(off int64) {
 		a.wmu.Lock()
 		a.leading = false
 		a.cond.Broadcast()
+		if a.pending.Load() > a.synced.Load() {
+			// Writes arrived during this batch: the background writer
+			// takes the next one at once, so this client can reply now
+			// and the waiters need not be scheduled to elect a leader.
+			select {
+			case a.kick <- struct{}{}:
+			default:
+			}
+		}
 	}
 	a.wmu.Unlock()
 }
@@ -415,10 +428,7 @@ func (a *aofLog) backgroundLoop() {
 		case <-a.kick:
 		case <-t.C:
 		}
-		a.mu.Lock()
-		behind := a.appended > a.synced.Load()
-		a.mu.Unlock()
-		if behind {
+		for i := 0; i < 1000 && a.pending.Load() > a.synced.Load(); i++ {
 			a.lead(a.writeOut)
 		}
 		if a.policy.Load() == fsyncEverysec && a.unsynced.Load() && time.Now().UnixMilli()-a.lastFsync.Load() >= 1000 {
