@@ -1176,3 +1176,90 @@ func (b *Bus) FailoverStats() FailoverStats {
 	fo := b.st.fo()
 	return FailoverStats{Elections: fo.elections, Wins: fo.wins, VotesGiven: fo.votesGiven, LastElection: fo.lastElection}
 }
+
+// ---- stalls (SIGSTOP, VM pauses, long starvation) ----
+
+// StallCheck confirms, after this node was not scheduled for a while,
+// that it is still the master it believes to be before it acknowledges
+// writes again: during the stall the cluster may have failed it over, and a
+// master resuming with queued requests would otherwise execute them before
+// it hears about its replacement (Redis loses such writes).
+type StallCheck struct {
+	b        *Bus
+	resumed  time.Time
+	deadline time.Time
+	recs     map[string]uint64 // node id -> record version when we resumed
+	replicas []string          // our replicas that were alive before the stall
+}
+
+// BeginStallCheck starts a confirmation; stalledSince is when the node was
+// last known to run. It pings every node at once and forgets the record
+// fetch throttle, so fresh heartbeats and records arrive right away.
+func (b *Bus) BeginStallCheck(stalledSince time.Time) *StallCheck {
+	c := &StallCheck{b: b, resumed: time.Now(), recs: map[string]uint64{}}
+	c.deadline = c.resumed.Add(b.cfg.NodeTimeout)
+	b.locked(func(s *state) {
+		me := s.myself
+		for _, n := range s.nodes {
+			if n == me {
+				continue
+			}
+			c.recs[n.id] = n.recVersion
+			n.lastGet = time.Time{}
+			n.lastPing = c.resumed
+			n.prevNonce = n.nonce
+			n.nonce = randomNonce()
+			if n.pingSent.IsZero() {
+				n.pingSent = c.resumed
+			}
+			s.queueTo(n, outUDP, encodeHeartbeat(s.heartbeatFor(false, n.nonce)), "ping")
+		}
+		for _, r := range s.replicasOf(me) {
+			if !r.pongRecv.IsZero() && stalledSince.Sub(r.pongRecv) < s.cfg.NodeTimeout {
+				c.replicas = append(c.replicas, r.id)
+			}
+		}
+	})
+	return c
+}
+
+// Settled reports whether writes may resume: this node is no longer a
+// master serving slots (clients will be redirected), or it heard, after it
+// resumed, from a majority of the masters and from every replica of its own
+// that was alive before the stall (the only nodes that could have replaced
+// it), and applied the newer records they announced; or node-timeout passed
+// (whoever did not answer by then is failing).
+func (c *StallCheck) Settled() bool {
+	if time.Now().After(c.deadline) {
+		return true
+	}
+	b := c.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.st
+	me := s.myself
+	if !me.isMaster() || s.countSlots(me) == 0 {
+		return true
+	}
+	settled := func(n *node) bool {
+		if n == nil || !n.pongRecv.After(c.resumed) {
+			return false
+		}
+		// A heartbeat with a newer record version made us ask for the
+		// record: wait until it arrived.
+		return !n.lastGet.After(c.resumed) || n.recVersion != c.recs[n.id]
+	}
+	for _, id := range c.replicas {
+		if !settled(s.nodes[id]) {
+			return false
+		}
+	}
+	counts := s.slotCounts()
+	heard := 0
+	for _, n := range s.nodes {
+		if n != me && n.isMaster() && counts[n] > 0 && settled(n) {
+			heard++
+		}
+	}
+	return heard+1 >= s.size/2+1
+}

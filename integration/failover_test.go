@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"os"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -185,6 +186,9 @@ func newClusterClient(addrs []string) *redis.ClusterClient {
 	return redis.NewClusterClient(&redis.ClusterOptions{
 		Addrs: addrs, DialTimeout: 300 * time.Millisecond, ReadTimeout: 3 * time.Second,
 		WriteTimeout: time.Second, MaxRetries: -1, MaxRedirects: 3, PoolSize: 16,
+		// go-redis retries a failed dial 5 times, 100 ms apart, by default:
+		// half a second lost on every command to a dead node.
+		DialerRetries: 1, DialerRetryTimeout: 10 * time.Millisecond,
 	})
 }
 
@@ -362,28 +366,86 @@ func killAndMeasure(t *testing.T, fc *foCluster, m, r *Node, stop bool) (start t
 		m.Kill()
 	}
 	deadline := start.Add(30 * time.Second)
-	for writeOK == 0 || promoted == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no failover within 30s (write ok after %v, promoted after %v)", writeOK, promoted)
-		}
-		if promoted == 0 {
+	prom := make(chan time.Duration, 1)
+	go func() { // the replica's own view, polled on its own
+		for time.Now().Before(deadline) {
 			if v, err := rc.Do(ctx, "ROLE").Slice(); err == nil && len(v) > 0 && v[0] == "master" {
-				promoted = time.Since(start)
+				prom <- time.Since(start)
+				return
 			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		if writeOK == 0 {
-			c, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-			err := cc.Set(c, key, "after", 0).Err()
-			cancel()
-			if err == nil {
-				writeOK = time.Since(start)
-			} else {
-				cc.ReloadState(ctx)
-			}
+		prom <- 0
+	}()
+	for writeOK == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no write to the failed master's slots succeeded within 30s")
 		}
-		time.Sleep(10 * time.Millisecond)
+		c, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		err := cc.Set(c, key, "after", 0).Err()
+		cancel()
+		if err == nil {
+			writeOK = time.Since(start)
+		} else {
+			cc.ReloadState(ctx)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if promoted = <-prom; promoted == 0 {
+		t.Fatal("the replica never reported the master role")
 	}
 	return start, writeOK, promoted
+}
+
+// patientWriters write keys of one master's slots straight to it, with a
+// read timeout longer than any stop in these tests.
+type patientWriters struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	ack  map[string]string
+}
+
+func startPatientWriters(t *testing.T, m *Node, n int) *patientWriters {
+	p := &patientWriters{stop: make(chan struct{}), ack: map[string]string{}}
+	tag := keyOwnedByTag(m)
+	for g := 0; g < n; g++ {
+		p.wg.Add(1)
+		go func(g int) {
+			defer p.wg.Done()
+			c := redis.NewClient(&redis.Options{Addr: m.Addr(), ReadTimeout: 20 * time.Second, DialTimeout: 300 * time.Millisecond, MaxRetries: -1})
+			defer c.Close()
+			for i := 0; ; i++ {
+				select {
+				case <-p.stop:
+					return
+				default:
+				}
+				k := fmt.Sprintf("{%s}patient:%d:%d", tag, g, i)
+				if c.Set(context.Background(), k, "v", 0).Err() == nil {
+					p.mu.Lock()
+					p.ack[k] = "v"
+					p.mu.Unlock()
+				} else {
+					time.Sleep(20 * time.Millisecond) // MOVED once it is a replica
+				}
+			}
+		}(g)
+	}
+	t.Cleanup(func() { p.stopAndCollect() })
+	return p
+}
+
+func (p *patientWriters) stopAndCollect() map[string]string {
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+	}
+	p.wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ack
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -436,8 +498,15 @@ func TestFailover3x3(t *testing.T) {
 	t.Logf("CLUSTER FAILOVER: 0 of %d WAIT-acknowledged and 0 of %d plain acknowledged writes lost", len(safe), len(plain))
 
 	// 2. SIGSTOP a master for 3 × node-timeout: it comes back as a replica.
+	//    Patient clients (read timeout longer than the stop) keep writing to
+	//    it directly: on SIGCONT it must not acknowledge their queued writes
+	//    before it learned that it was replaced (the stall guard holds
+	//    writes until the cluster confirmed its role); only a write already
+	//    executing when the process stopped can be lost, at most one per
+	//    client.
 	m, r = fc.pickShard(nil)
 	_, plainBefore := w.snapshot()
+	patient := startPatientWriters(t, m, 4)
 	stopped, wOK, prom := killAndMeasure(t, fc, m, r, true)
 	t.Logf("SIGSTOP of a master: replica promoted after %v, writes to its slots ok after %v", prom, wOK)
 	for time.Since(stopped) < 3*nodeTimeout { // the scenario: stopped for 3 × node-timeout
@@ -448,6 +517,12 @@ func TestFailover3x3(t *testing.T) {
 		return roleOf(m) == "slave" && infoField(t, m, "replication", "master_port") == strconv.Itoa(r.Port)
 	})
 	fc.waitHealthy("after SIGCONT")
+	pAcked := patient.stopAndCollect()
+	pLost := missing(t, w.cc, pAcked)
+	t.Logf("SIGSTOP/SIGCONT: patient clients writing to the stopped master: %d writes acknowledged, %d lost", len(pAcked), len(pLost))
+	if len(pLost) > 4 {
+		t.Errorf("%d writes of 4 patient clients lost: more than the ones in flight when the master stopped", len(pLost))
+	}
 	_, plainAfter := w.snapshot()
 	recent := map[string]string{}
 	for k, v := range plainAfter {
@@ -465,6 +540,14 @@ func TestFailover3x3(t *testing.T) {
 		_, wOK, prom = killAndMeasure(t, fc, m, r, false)
 		times = append(times, wOK)
 		t.Logf("kill -9 #%d: replica promoted after %v, writes to the dead master's slots ok after %v", i+1, prom, wOK)
+		if os.Getenv("FAILOVER_DEBUG") != "" {
+			t.Logf("killed at %s; logs:", time.Now().Add(-wOK).Format("15:04:05.000"))
+			for _, n := range fc.nodes {
+				if n != m {
+					t.Logf("%s:\n%s", n.Addr(), n.Tail(25))
+				}
+			}
+		}
 		m.Start()
 		Eventually(t, 20*time.Second, "restarted master rejoined as a replica", func() bool { return roleOf(m) == "slave" })
 		fc.waitHealthy(fmt.Sprintf("after restart #%d", i+1))

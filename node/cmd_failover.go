@@ -1,8 +1,10 @@
 package node
 
 import (
+	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slotkv/slotkv/clusterbus"
@@ -55,6 +57,7 @@ func startFailoverHooks(s *Server) error {
 	if b == nil {
 		return nil
 	}
+	go s.stallGuard(b)
 	b.SetFailoverHooks(clusterbus.FailoverHooks{
 		ReplOffset:    s.ReplOffset,
 		DataAge:       s.replDataAge,
@@ -142,4 +145,70 @@ func (s *Server) writePausedNow(c *Client, cmd *Command, argv [][]byte) bool {
 	c.cmds.Add(-1) // counted again by Process
 	s.Process(c, argv)
 	return true
+}
+
+// writeLease is the unix ms until which client writes run without further
+// check (process-wide, like replicaMode; math.MaxInt64 when no stall guard
+// runs). The stall guard renews it every few ms; a write finding it expired
+// waits (leaseWait) until the guard ran again and, after a stall long enough
+// for a failover, until the cluster confirmed this node is still master.
+var writeLease atomic.Int64
+
+func init() { writeLease.Store(math.MaxInt64) }
+
+const (
+	stallTick    = 10 * time.Millisecond
+	writeLeaseMs = 250
+)
+
+// stallGuard notices when this process was not scheduled for a while
+// (SIGSTOP, a paused VM, extreme starvation). After a gap of at least half
+// the node timeout the cluster may have replaced this master, so writes
+// wait until the bus heard from the cluster again (StallCheck): a resumed
+// master then redirects its queued writes instead of acknowledging them and
+// losing them when it turns into a replica.
+func (s *Server) stallGuard(b *clusterbus.Bus) {
+	t := time.NewTicker(stallTick)
+	defer t.Stop()
+	last := time.Now()
+	writeLease.Store(nowMs() + writeLeaseMs)
+	for {
+		select {
+		case <-s.Done():
+			writeLease.Store(math.MaxInt64)
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		gap := now.Sub(last)
+		if nt := s.Config().ClusterNodeTimeout; gap >= nt/2 {
+			s.Log.Warn("this node was not running for a while; holding writes until the cluster confirms it is still master", "gap", gap.Round(time.Millisecond))
+			chk := b.BeginStallCheck(last)
+			for !chk.Settled() {
+				select {
+				case <-s.Done():
+					writeLease.Store(math.MaxInt64)
+					return
+				case <-time.After(2 * time.Millisecond):
+				}
+			}
+			s.Log.Info("cluster view confirmed after the stall; writes resume", "held", time.Since(now).Round(time.Millisecond))
+			now = time.Now()
+		}
+		last = now
+		writeLease.Store(nowMs() + writeLeaseMs)
+	}
+}
+
+// leaseWait holds a write while the write lease is expired (the dispatcher
+// calls it only then), at most 2×node-timeout.
+func (s *Server) leaseWait() {
+	deadline := time.Now().Add(2 * s.Config().ClusterNodeTimeout)
+	for nowMs() > writeLease.Load() && time.Now().Before(deadline) {
+		select {
+		case <-s.Done():
+			return
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
 }

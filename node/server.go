@@ -363,8 +363,12 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		c.W.Simple("QUEUED")
 		return
 	}
-	c.lastAt.Store(nowMs())
+	now := nowMs()
+	c.lastAt.Store(now)
 	c.lastCmd.Store(cmd)
+	if now > writeLease.Load() && cmd.Flags&(FlagWrite|FlagMayReplicate) != 0 {
+		s.leaseWait() // cmd_failover.go: the process was stalled; the cluster may have replaced this master
+	}
 	if cmd.Flags&FlagWrite != 0 && replicaMode.Load() && s.Route.Load() == nil {
 		c.W.Error("READONLY You can't write against a read only replica.")
 		return
