@@ -79,6 +79,8 @@ type Client struct {
 	woff       int64        // replication offset after this client's last write (WAIT)
 	replPort   int          // REPLCONF listening-port
 	replica    *replicaConn // set once this client became a replica (PSYNC)
+	replTx     bool         // collecting a MULTI/EXEC block for the replication stream
+	replTxBuf  []byte       // the block being collected
 
 	scratch [32]byte
 	cmds    atomic.Int64            // commands processed by this client (INFO stats)

@@ -438,7 +438,15 @@ func startClusterBus(s *Server) error {
 			for _, j := range lost {
 				sl := ks.Slot(j)
 				sl.Lock()
-				removed += sl.Flush()
+				// Delete key by key and propagate each DEL (as Redis's
+				// delKeysInSlot), so replicas and the AOF drop them too.
+				var keys []string
+				sl.Each(func(k string, _ *Entry) bool { keys = append(keys, k); return true })
+				for _, k := range keys {
+					sl.Delete([]byte(k), nowMs())
+					s.propagate(nil, [][]byte{[]byte("DEL"), []byte(k)})
+				}
+				removed += len(keys)
 				sl.Unlock()
 			}
 			s.Log.Warn("deleted keys of slots this node no longer owns", "slots", len(lost), "keys", removed)

@@ -127,6 +127,18 @@ func cmdFlush(c *Client) {
 		c.W.Error(ErrSyntax)
 		return
 	}
+	if !c.allSlots && len(c.locked) == 0 {
+		// Hold every slot until the FLUSH has been propagated (the
+		// dispatcher unlocks after call()), so no write can slip between
+		// an emptied slot and the FLUSH in the replication stream or AOF.
+		all := make([]int, len(c.srv.KS.slots))
+		for i := range all {
+			all[i] = i
+		}
+		c.lockSlots(all)
+		c.allSlots = true
+		defer func() { c.allSlots = false }()
+	}
 	removed := FlushAll(c)
 	c.Dirty += removed + 1 // always propagated, like Redis
 	c.W.OK()

@@ -439,7 +439,28 @@ func (s *Server) propagate(c *Client, argv [][]byte) {
 		s.repl.mu.Unlock()
 		c.replFed = true
 	} else if s.repl.active.Load() {
-		s.feedRepl(c, argv)
+		switch {
+		case c != nil && len(argv) == 1 && string(argv[0]) == "MULTI":
+			// EXEC and scripts wrap their writes in MULTI/EXEC: collect
+			// the block and append it in one piece, so another slot's
+			// writes never land inside it in the stream.
+			c.replTx = true
+			c.replTxBuf = encodeCommand(c.replTxBuf[:0], argv)
+		case c != nil && c.replTx:
+			c.replTxBuf = encodeCommand(c.replTxBuf, argv)
+			if len(argv) == 1 && string(argv[0]) == "EXEC" {
+				c.replTx = false
+				s.repl.mu.Lock()
+				s.appendStreamLocked(c.replTxBuf)
+				c.woff = s.repl.offset
+				s.repl.mu.Unlock()
+				if cap(c.replTxBuf) > 1<<20 {
+					c.replTxBuf = nil
+				}
+			}
+		default:
+			s.feedRepl(c, argv)
+		}
 	}
 	if s.PropagateHook != nil {
 		s.PropagateHook(c, argv)
