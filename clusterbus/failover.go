@@ -360,12 +360,20 @@ func (b *Bus) lockedDurable(f func(s *state)) {
 	f(s)
 	out, force := b.finishLocked()
 	pending := b.pendingSave != nil
+	gen := b.pendingGen
 	fo := s.fo()
 	post := fo.post
 	fo.post = nil
 	b.mu.Unlock()
 	if force {
 		b.saveNow() //nolint:errcheck // logged and kept in saveErr
+		// Another section may have picked our rendering up and still be
+		// writing it: saveMu is held for the whole write.
+		b.saveMu.Lock()
+		if b.savedGen < gen {
+			b.log.Warn("nodes.conf not saved before a failover message left", "gen", gen)
+		}
+		b.saveMu.Unlock()
 	} else if pending {
 		select {
 		case b.saveCh <- struct{}{}:
