@@ -279,6 +279,11 @@ wait:
 // without consuming any pending input (MSG_PEEK): a blocked client is not
 // reading its socket, so this is how a disconnect is noticed.
 func peerClosed(c *Client) bool {
+	if c.raw != nil { // serveRaw holds the socket's read lock (client.go)
+		if closed, ok := c.raw.peerClosed(); ok {
+			return closed
+		}
+	}
 	sc, ok := c.conn.(syscall.Conn)
 	if !ok {
 		return false
