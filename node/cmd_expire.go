@@ -113,7 +113,7 @@ func expireGeneric(c *Client, basetime int64, seconds bool) {
 // keysPeek returns key's live entry without updating its access time
 // (LOOKUP_NOTOUCH); an expired key is removed.
 func keysPeek(s *Slot, key []byte, now int64) *Entry {
-	e := s.keys[string(key)]
+	e := s.keys.get(key)
 	if e == nil {
 		return nil
 	}

@@ -232,7 +232,7 @@ func cmdKeys(c *Client) {
 	now := c.Now
 	for i := 0; i < slots.N; i++ {
 		c.WithSlot(i, func(s *Slot) {
-			for k, e := range s.keys {
+			for k, e := range s.keys.All() {
 				if e.Exp != 0 && e.Exp <= now {
 					continue
 				}
@@ -350,12 +350,12 @@ func cmdScan(c *Client) {
 	now := c.Now
 	for slot < slots.N && scanned < count {
 		c.WithSlot(slot, func(s *Slot) {
-			if len(s.keys) == 0 {
+			if s.keys.Len() == 0 {
 				slot, pos = slot+1, 0
 				return
 			}
 			cands = cands[:0]
-			for k, e := range s.keys {
+			for k, e := range s.keys.All() {
 				if h := scanHash(k); h >= pos {
 					cands = append(cands, scanCand{h, k, e})
 				}
@@ -370,7 +370,7 @@ func cmdScan(c *Client) {
 				return 0
 			})
 			want := count - scanned
-			if min := int64(len(s.keys) / 32); want < min {
+			if min := int64(s.keys.Len() / 32); want < min {
 				want = min // bound the passes over a huge slot
 			}
 			n := len(cands)
@@ -421,7 +421,7 @@ func cmdRandomkey(c *Client) {
 		found := false
 		var key string
 		c.WithSlot((start+i)&(slots.N-1), func(s *Slot) {
-			for k, e := range s.keys {
+			for k, e := range s.keys.All() {
 				if e.Exp != 0 && e.Exp <= now {
 					s.Lookup(keysBytes(k), now) // expire it; deleting while ranging is allowed
 					continue

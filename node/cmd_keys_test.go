@@ -311,7 +311,7 @@ func TestIdletimeTouch(t *testing.T) {
 	age := func() {
 		sl := e.s.KS.Slot(slots.Of([]byte("k")))
 		sl.Lock()
-		sl.keys["k"].LRU -= 100
+		sl.keys.getString("k").LRU -= 100
 		sl.Unlock()
 	}
 	age()

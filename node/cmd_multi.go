@@ -318,7 +318,7 @@ func execRoute(c *Client, t *redirect.Table, ss []int, q [][][]byte, cmds []queu
 func watchedKeyExpired(c *Client) bool {
 	now := nowMs()
 	for _, w := range c.Watched {
-		if e := c.srv.KS.slots[w.Slot].keys[w.Key]; e != nil && e.Exp != 0 && e.Exp <= now {
+		if e := c.srv.KS.slots[w.Slot].keys.getString(w.Key); e != nil && e.Exp != 0 && e.Exp <= now {
 			return true
 		}
 	}

@@ -74,14 +74,14 @@ func TestWatch(t *testing.T) {
 	runCases(t, e, []replyCase{{a("SET", "t", "v", "PX", "30"), "+OK\r\n"}, {a("WATCH", "t"), "+OK\r\n"}})
 	sl := e.s.KS.Slot(slots.Of([]byte("t")))
 	sl.Lock()
-	sl.keys["t"].Exp = nowMs() - 1
+	sl.keys.getString("t").Exp = nowMs() - 1
 	sl.Unlock()
 	runCases(t, e, []replyCase{{a("MULTI"), "+OK\r\n"}, {a("EXEC"), "*-1\r\n"}})
 	// a key already expired when WATCHed is no change when it goes away
 	runCases(t, e, []replyCase{{a("SET", "t2", "v", "PX", "100000"), "+OK\r\n"}})
 	sl = e.s.KS.Slot(slots.Of([]byte("t2")))
 	sl.Lock()
-	sl.keys["t2"].Exp = nowMs() - 1
+	sl.keys.getString("t2").Exp = nowMs() - 1
 	sl.Unlock()
 	runCases(t, e, []replyCase{{a("WATCH", "t2"), "+OK\r\n"}, {a("GET", "t2"), "$-1\r\n"}, {a("MULTI"), "+OK\r\n"}, {a("EXEC"), "*0\r\n"}})
 	// DISCARD unwatches

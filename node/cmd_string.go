@@ -133,7 +133,7 @@ func strInt(n int64) []byte { return strconv.AppendInt(make([]byte, 0, 20), n, 1
 // existing key allocates nothing.
 func strStore(c *Client, s *Slot, key []byte, e *Entry, val []byte, exp int64, keepTTL bool, enc uint8) {
 	if e == nil {
-		s.Set(key, &Entry{Str: strCopy(val), Exp: exp, Enc: enc})
+		s.setString(key, val, exp, enc)
 		return
 	}
 	if e.Obj == nil && cap(e.Str) >= len(val) && cap(e.Str) <= 2*len(val)+32 {
@@ -506,7 +506,8 @@ func strIncr(c *Client, incr int64) {
 		e.Enc = strEncAuto
 		s.Modified(key)
 	} else {
-		s.Set(key, &Entry{Str: strconv.AppendInt(make([]byte, 0, 8), v, 10)})
+		var tmp [20]byte
+		s.setString(key, strconv.AppendInt(tmp[:0], v, 10), 0, strEncAuto)
 	}
 	c.Dirty++
 	c.W.Int(v)

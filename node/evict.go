@@ -272,7 +272,7 @@ func (s *Server) evict(budget time.Duration, wait bool) {
 		}
 		sl := s.KS.Slot(slot)
 		sl.Lock()
-		if e := sl.keys[key]; e != nil {
+		if e := sl.keys.getString(key); e != nil {
 			size := estimateEntry(key, e)
 			sl.Delete([]byte(key), nowMs())
 			s.propagate(nil, [][]byte{[]byte("DEL"), []byte(key)})
@@ -319,11 +319,11 @@ func (s *Server) pickVictim(pol int32, volatile bool, samples int) (int, string,
 		i := (start + probe*7919) & (slots.N - 1) // stride by a prime: spread over slots
 		sl := s.KS.Slot(i)
 		sl.Lock()
-		if len(sl.keys) == 0 || (volatile && sl.volatil == 0) {
+		if sl.keys.Len() == 0 || (volatile && sl.volatil == 0) {
 			sl.Unlock()
 			continue
 		}
-		for k, v := range sl.keys { // Go map iteration starts at a random point
+		for k, v := range sl.keys.All() { // Go map iteration starts at a random point
 			if volatile && v.Exp == 0 {
 				continue
 			}
@@ -338,7 +338,7 @@ func (s *Server) pickVictim(pol int32, volatile bool, samples int) (int, string,
 		s.mem.pool = s.mem.pool[1:]
 		sl := s.KS.Slot(best.slot)
 		sl.Lock()
-		e := sl.keys[best.key]
+		e := sl.keys.getString(best.key)
 		ok := e != nil && (!volatile || e.Exp != 0)
 		var cur float64
 		if ok {

@@ -1,9 +1,15 @@
 package node
 
 import (
+	"hash/maphash"
+	"iter"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/slotkv/slotkv/slots"
 )
@@ -22,6 +28,10 @@ type Object interface {
 // Entry is one key's value and metadata. Strings live in Str (Obj == nil);
 // every other type is an Object in Obj.
 // An Entry is only read or changed with its slot's lock held.
+//
+// Entries in the keyspace are allocated by Slot.Set together with their
+// key (and a small string value) in one block, see newNode: never assign a
+// whole Entry into a stored entry other than through Set (fields are fine).
 type Entry struct {
 	Str []byte
 	Obj Object
@@ -34,14 +44,13 @@ type Entry struct {
 // keys of this slot; commands on different slots run in parallel.
 type Slot struct {
 	mu          sync.Mutex
-	keys        map[string]*Entry
+	keys        keyDict
 	volatil     int                  // keys with an expiry
 	watch       map[string][]*Client // WATCHed keys, nil when none
 	cut         *Cut                 // pending point-in-time cut, nil when none
 	idx         uint16               // this slot's number
 	masterApply bool                 // the replication stream is being applied under this lock
 	hooks       map[string][]*Waiter // clients blocked on a key, nil when none
-	_           [8]byte              // keep neighbouring slots off one cache line
 }
 
 // Keyspace is the whole dataset: 16384 independently locked slots.
@@ -117,13 +126,13 @@ func (e *Entry) TypeName() string {
 // command's clock in ms. Slot lock held. Replicas pass del=false so expired
 // keys are hidden without being deleted (the master drives expiry).
 func (s *Slot) Lookup(key []byte, now int64) *Entry {
-	e := s.keys[string(key)]
+	e := s.keys.get(key)
 	if e == nil {
 		return nil
 	}
 	if e.Exp != 0 && e.Exp <= now {
 		if !replicaMode.Load() {
-			s.expire(string(key), e)
+			s.expire(e.key(), e)
 			return nil
 		}
 		// A replica hides logically expired keys from its clients but
@@ -139,7 +148,7 @@ func (s *Slot) Lookup(key []byte, now int64) *Entry {
 
 // expire removes an expired key and reports it to the expiry hook.
 func (s *Slot) expire(key string, e *Entry) {
-	delete(s.keys, key)
+	s.keys.remove(e)
 	if e.Exp != 0 {
 		s.volatil--
 	}
@@ -153,8 +162,11 @@ func (s *Slot) expire(key string, e *Entry) {
 // expiry, so replication and the AOF can propagate a DEL.
 var OnExpire func(key string)
 
-// Set stores e under key (replacing any old entry) and returns e. The key is
-// copied. Slot lock held.
+// Set stores e under key (replacing any old entry) and returns the stored
+// entry: a new key gets a copy of *e allocated together with the key (and
+// with Str when it is short, see newNode), an existing key's entry is
+// overwritten with *e. Use the returned entry (and its Str) afterwards.
+// Slot lock held.
 func (s *Slot) Set(key []byte, e *Entry) *Entry {
 	if e.LRU == 0 {
 		if lfuMode.Load() {
@@ -163,40 +175,71 @@ func (s *Slot) Set(key []byte, e *Entry) *Entry {
 			e.LRU = lruNow()
 		}
 	}
-	if s.keys == nil {
-		s.keys = make(map[string]*Entry)
-	}
-	if old := s.keys[string(key)]; old != nil {
+	h := ksHash(key)
+	if old := s.keys.find(key, h); old != nil {
 		if old.Exp != 0 {
 			s.volatil--
 		}
-		*old = *e // keep the map's pointer, avoid re-inserting the key
+		*old = *e // keep the stored entry, avoid re-inserting the key
 		if e.Exp != 0 {
 			s.volatil++
 		}
-		s.touch(string(key))
+		s.touch(old.key())
 		return old
+	}
+	var val []byte
+	if e.Obj == nil {
+		val = e.Str
+	}
+	n := newNode(key, val)
+	str := n.Str
+	*n = *e
+	if str != nil {
+		n.Str = str
 	}
 	if e.Exp != 0 {
 		s.volatil++
 	}
-	s.keys[string(key)] = e
-	s.touch(string(key))
-	return e
+	s.keys.insert(n, h)
+	s.touch(n.key())
+	return n
+}
+
+// setString stores a copy of val as the string value of key, which must
+// not exist (the caller's Lookup returned nil), with expiry exp and string
+// encoding enc; the value is copied once, into the entry's own block when
+// short. Slot lock held.
+func (s *Slot) setString(key, val []byte, exp int64, enc uint8) *Entry {
+	n := newNode(key, val)
+	if n.Str == nil {
+		n.Str = append([]byte(nil), val...)
+	}
+	n.Exp, n.Enc = exp, enc
+	if lfuMode.Load() {
+		n.LRU = lfuNew(nowMs())
+	} else {
+		n.LRU = lruNow()
+	}
+	if exp != 0 {
+		s.volatil++
+	}
+	s.keys.insert(n, ksHash(key))
+	s.touch(n.key())
+	return n
 }
 
 // Delete removes key; reports whether it existed (expired keys count as
 // absent). Slot lock held.
 func (s *Slot) Delete(key []byte, now int64) bool {
-	e := s.keys[string(key)]
+	e := s.keys.get(key)
 	if e == nil {
 		return false
 	}
-	delete(s.keys, string(key))
+	s.keys.remove(e)
 	if e.Exp != 0 {
 		s.volatil--
 	}
-	s.touch(string(key))
+	s.touch(e.key())
 	return e.Exp == 0 || e.Exp > now
 }
 
@@ -214,7 +257,7 @@ func (s *Slot) SetExpire(e *Entry, exp int64) {
 
 // Len returns the number of keys, including expired ones not yet removed.
 // Slot lock held.
-func (s *Slot) Len() int { return len(s.keys) }
+func (s *Slot) Len() int { return s.keys.Len() }
 
 // Volatile returns the number of keys with an expiry. Slot lock held.
 func (s *Slot) Volatile() int { return s.volatil }
@@ -222,7 +265,7 @@ func (s *Slot) Volatile() int { return s.volatil }
 // Each calls fn for every key until it returns false. Slot lock held; fn
 // must not add or delete keys.
 func (s *Slot) Each(fn func(key string, e *Entry) bool) {
-	for k, e := range s.keys {
+	for k, e := range s.keys.All() {
 		if !fn(k, e) {
 			return
 		}
@@ -231,13 +274,13 @@ func (s *Slot) Each(fn func(key string, e *Entry) bool) {
 
 // Flush drops every key of the slot. Slot lock held.
 func (s *Slot) Flush() int {
-	n := len(s.keys)
+	n := s.keys.Len()
 	for k := range s.watch {
-		if _, ok := s.keys[k]; ok { // Redis 7 touches only watched keys that existed
+		if s.keys.getString(k) != nil { // Redis 7 touches only watched keys that existed
 			s.touch(k)
 		}
 	}
-	s.keys = nil
+	s.keys = keyDict{}
 	s.volatil = 0
 	return n
 }
@@ -340,7 +383,7 @@ func (k *Keyspace) expireCycle(start int, budget time.Duration) (next int, remov
 		for s.volatil > 0 && !replicaMode.Load() {
 			now := nowMs()
 			sampled, expired := 0, 0
-			for key, e := range s.keys {
+			for key, e := range s.keys.All() {
 				if e.Exp == 0 {
 					continue
 				}
@@ -364,4 +407,297 @@ func (k *Keyspace) expireCycle(start int, budget time.Duration) (next int, remov
 		}
 	}
 	return i, removed
+}
+
+// The keyspace dictionary. Each slot has its own keyDict: an open-addressing
+// hash table (linear probing) of pointers to entries, plus one tag byte per
+// bucket (7-8 bits of the key's hash: a probe only touches an entry when its
+// tag matches). The key lives in the entry's own allocation (newNode), so a
+// bucket costs 9 bytes where a Go map[string]*Entry costs 25 (16-byte key
+// header + pointer + control byte) and sizes by powers of two: with the
+// ~61 keys per slot of a 1M-key dataset, Go's map sits at 128 buckets
+// (~57 bytes/key) where keyDict stays between 62% and 80% full (~13 bytes/key).
+
+// ksSeed seeds the keyspace hash (random per process, like Go maps').
+var ksSeed = maphash.MakeSeed()
+
+func ksHash(key []byte) uint64 { return maphash.Bytes(ksSeed, key) }
+
+const (
+	ksEmpty   uint8 = 0 // never used: ends a probe sequence
+	ksDeleted uint8 = 1 // tombstone: probes go on, inserts may reuse it
+)
+
+// ksTag is a bucket's tag for hash h (2..255).
+func ksTag(h uint64) uint8 {
+	t := uint8(h)
+	if t < 2 {
+		t += 2
+	}
+	return t
+}
+
+// keyDict maxima: grow when live+tombstones would exceed 4/5 of the buckets;
+// a grown (or rebuilt) table is 1.6x its live entries (5/8 full); shrink
+// when fewer than 1/8 of the buckets are live.
+type keyDict struct {
+	ents []*Entry
+	tags []uint8 // same length as ents
+	n    int     // live entries
+	used int     // live entries + tombstones
+}
+
+// Len returns the number of entries.
+func (d *keyDict) Len() int { return d.n }
+
+// home is the first bucket probed for hash h.
+func (d *keyDict) home(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(d.ents)))
+	return int(hi)
+}
+
+// get returns key's entry or nil.
+func (d *keyDict) get(key []byte) *Entry {
+	if d.n == 0 {
+		return nil
+	}
+	return d.find(key, ksHash(key))
+}
+
+// getString returns key's entry or nil.
+func (d *keyDict) getString(key string) *Entry {
+	if d.n == 0 {
+		return nil
+	}
+	b := unsafe.Slice(unsafe.StringData(key), len(key))
+	return d.find(b, ksHash(b))
+}
+
+// find returns the entry of key (hash h) or nil.
+func (d *keyDict) find(key []byte, h uint64) *Entry {
+	m := len(d.ents)
+	if m == 0 {
+		return nil
+	}
+	t := ksTag(h)
+	for i := d.home(h); ; {
+		switch d.tags[i] {
+		case ksEmpty:
+			return nil
+		case t:
+			if e := d.ents[i]; e.key() == string(key) {
+				return e
+			}
+		}
+		if i++; i == m {
+			i = 0
+		}
+	}
+}
+
+// insert adds e, whose key (hash h) is not in d.
+func (d *keyDict) insert(e *Entry, h uint64) {
+	if (d.used+1)*5 > len(d.ents)*4 {
+		d.resize(d.n + 1)
+	}
+	m := len(d.ents)
+	for i := d.home(h); ; {
+		switch d.tags[i] {
+		case ksEmpty:
+			d.used++
+			fallthrough
+		case ksDeleted:
+			d.tags[i] = ksTag(h)
+			d.ents[i] = e
+			d.n++
+			return
+		}
+		if i++; i == m {
+			i = 0
+		}
+	}
+}
+
+// remove deletes the stored entry e.
+func (d *keyDict) remove(e *Entry) {
+	m := len(d.ents)
+	k := e.key()
+	h := maphash.String(ksSeed, k)
+	i := d.home(h)
+	for d.ents[i] != e {
+		if d.tags[i] == ksEmpty {
+			return // not stored
+		}
+		if i++; i == m {
+			i = 0
+		}
+	}
+	d.ents[i] = nil
+	d.n--
+	// A bucket followed by an empty one ends no probe sequence: it (and
+	// the tombstones before it) can become empty again.
+	if next := i + 1; d.tags[next%m] == ksEmpty {
+		for d.tags[i] != ksEmpty && d.ents[i] == nil {
+			d.tags[i] = ksEmpty
+			d.used--
+			if i--; i < 0 {
+				i = m - 1
+			}
+		}
+	} else {
+		d.tags[i] = ksDeleted
+	}
+	if d.n == 0 {
+		*d = keyDict{}
+	} else if d.n*8 < m && m > 16 {
+		d.resize(d.n)
+	}
+}
+
+// resize rebuilds the table for n live entries (dropping tombstones).
+func (d *keyDict) resize(n int) {
+	want := n + n*3/5 + 1
+	if want < 4 {
+		want = 4
+	}
+	ents := slices.Grow([]*Entry(nil), want) // rounded up to the allocation's size class
+	ents = ents[:cap(ents)]
+	tags := make([]uint8, len(ents))
+	old, oldTags := d.ents, d.tags
+	d.ents, d.tags, d.used = ents, tags, d.n
+	m := len(ents)
+	for j, e := range old {
+		if oldTags[j] < 2 {
+			continue
+		}
+		h := maphash.String(ksSeed, e.key())
+		i := d.home(h)
+		for tags[i] != ksEmpty {
+			if i++; i == m {
+				i = 0
+			}
+		}
+		tags[i] = oldTags[j] // same hash, same tag
+		ents[i] = e
+	}
+}
+
+// All iterates over the entries from a random bucket (like Go maps, so
+// samplers such as the expiry cycle and eviction see different keys each
+// time). Entries may be deleted during the iteration (if the table shrinks
+// some entries may be skipped or seen twice); inserts must not happen.
+func (d *keyDict) All() iter.Seq2[string, *Entry] {
+	return func(yield func(string, *Entry) bool) {
+		m := len(d.ents)
+		if d.n == 0 || m == 0 {
+			return
+		}
+		start := rand.IntN(m)
+		for k := 0; k < len(d.ents); k++ {
+			i := (start + k) % len(d.ents)
+			if e := d.ents[i]; e != nil && d.tags[i] >= 2 {
+				if !yield(e.key(), e) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Stored entries are allocated as a node: the Entry followed by a byte
+// block holding the key (b[0] = length, then the bytes) and, when short, the
+// string value. Keys of 255 bytes or more live in a string after a marker
+// byte 255 (nodeBig).
+type node[B any] struct {
+	Entry
+	b B
+}
+
+type nodeBig struct {
+	Entry
+	mark uint8
+	key  string
+}
+
+const (
+	entrySize  = unsafe.Sizeof(Entry{})
+	bigKeyMark = 255
+	// maxInline is the largest block inlined (node size 256 bytes).
+	maxInline = 200
+)
+
+var bigKeyOff = unsafe.Offsetof(nodeBig{}.key)
+
+func init() {
+	if unsafe.Offsetof(node[[8]byte]{}.b) != entrySize || unsafe.Offsetof(nodeBig{}.mark) != entrySize {
+		panic("keyspace: unexpected node layout")
+	}
+}
+
+// key returns the key of a stored entry (allocated by newNode).
+func (e *Entry) key() string {
+	p := unsafe.Add(unsafe.Pointer(e), entrySize)
+	if l := *(*uint8)(p); l != bigKeyMark {
+		return unsafe.String((*byte)(unsafe.Add(p, 1)), int(l))
+	}
+	return *(*string)(unsafe.Add(unsafe.Pointer(e), bigKeyOff))
+}
+
+func allocNode[B any]() (*Entry, []byte) {
+	n := new(node[B])
+	return &n.Entry, unsafe.Slice((*byte)(unsafe.Pointer(&n.b)), unsafe.Sizeof(n.b))
+}
+
+// newNode allocates a stored entry for key. When val is short it is copied
+// into the node too and the entry's Str is set to it (capacity = length);
+// otherwise Str is left nil. The node sizes match Go's size classes.
+func newNode(key, val []byte) *Entry {
+	if len(key) >= bigKeyMark {
+		n := &nodeBig{mark: bigKeyMark, key: string(key)}
+		return &n.Entry
+	}
+	need := 1 + len(key) + len(val)
+	inline := val != nil && need <= maxInline
+	if !inline {
+		need = 1 + len(key)
+	}
+	var e *Entry
+	var b []byte
+	switch {
+	case need <= 8:
+		e, b = allocNode[[8]byte]()
+	case need <= 24:
+		e, b = allocNode[[24]byte]()
+	case need <= 40:
+		e, b = allocNode[[40]byte]()
+	case need <= 56:
+		e, b = allocNode[[56]byte]()
+	case need <= 72:
+		e, b = allocNode[[72]byte]()
+	case need <= 88:
+		e, b = allocNode[[88]byte]()
+	case need <= 104:
+		e, b = allocNode[[104]byte]()
+	case need <= 120:
+		e, b = allocNode[[120]byte]()
+	case need <= 136:
+		e, b = allocNode[[136]byte]()
+	case need <= 152:
+		e, b = allocNode[[152]byte]()
+	case need <= 168:
+		e, b = allocNode[[168]byte]()
+	case need <= 184:
+		e, b = allocNode[[184]byte]()
+	case need <= 200:
+		e, b = allocNode[[200]byte]()
+	default: // key of 200..254 bytes
+		e, b = allocNode[[256]byte]()
+	}
+	b[0] = uint8(len(key))
+	copy(b[1:], key)
+	if inline {
+		v := b[1+len(key) : 1+len(key) : need]
+		e.Str = append(v, val...)
+	}
+	return e
 }

@@ -387,7 +387,7 @@ func (k *Keyspace) isEmpty() bool {
 	for i := range k.slots {
 		s := &k.slots[i]
 		s.Lock()
-		n := len(s.keys)
+		n := s.keys.Len()
 		s.Unlock()
 		if n > 0 {
 			return false
