@@ -32,6 +32,31 @@ for P in 1 16; do
 done
 
 echo
+echo "== data types and scripting (issue 3): redis-benchmark -n $N -c 50 (requests/s)"
+UNLOCK='if redis.call("get",KEYS[1]) == ARGV[1] then return redis.call("del",KEYS[1]) else return 0 end'
+for p in $SK_PORT $RD_PORT; do
+  redis-cli -p $p script load "$UNLOCK" >/dev/null
+  redis-cli -p $p del bench:z >/dev/null
+  for i in $(seq 1 100); do echo "ZADD bench:z $i m$i"; done | redis-cli -p $p >/dev/null
+done
+SHA=$(redis-cli -p $SK_PORT script load "$UNLOCK")
+one() { # port P label cmd...
+  local port=$1 P=$2 label=$3; shift 3
+  redis-benchmark -p $port -n "$N" -c 50 -P $P -q --csv "$@" 2>/dev/null | tr -d '"' | awk -F, -v l="$label" 'NR>1{print l","$2}'
+}
+typed() { # port P
+  redis-benchmark -p $1 -t lpush,rpop,hset,sadd,zadd -n "$N" -c 50 -P $2 -q --csv 2>/dev/null | tr -d '"' | awk -F, 'NR>1{print $1","$2}'
+  one $1 $2 "ZRANGE 0 9" ZRANGE bench:z 0 9 WITHSCORES
+  one $1 $2 "EVALSHA unlock" EVALSHA "$SHA" 1 lock:__rand_int__ owner
+}
+printf "%-16s %-4s %12s %12s %7s\n" test P slotkv redis ratio
+for P in 1 16; do
+  join -t, <(typed $SK_PORT $P | sort) <(typed $RD_PORT $P | sort) | while IFS=, read -r t a b; do
+    printf "%-16s %-4s %12.0f %12.0f %7.2f\n" "$t" "$P" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+  done
+done
+
+echo
 echo "== memory: 1,000,000 keys, 16-byte keys, 32-byte values"
 redis-cli -p $SK_PORT flushall >/dev/null; redis-cli -p $RD_PORT flushall >/dev/null
 go run ./tools/benchload -addr 127.0.0.1:$SK_PORT -pid $SK -label slotkv
