@@ -57,13 +57,13 @@ type Bus struct {
 	stop       chan struct{}
 	wg         sync.WaitGroup
 
-	saveMu      sync.Mutex
-	saveGen     uint64 // guarded by mu
-	savedGen    uint64 // guarded by saveMu
-	pendingSave []byte // guarded by mu
-	pendingGen  uint64 // guarded by mu
-	pendingNoSync bool // the pending save may skip fsync (slot assignment only)
-	saveErr     error  // guarded by saveMu
+	saveMu        sync.Mutex
+	saveGen       uint64 // guarded by mu
+	savedGen      uint64 // guarded by saveMu
+	pendingSave   []byte // guarded by mu
+	pendingGen    uint64 // guarded by mu
+	pendingNoSync bool   // the pending save may skip fsync (slot assignment only)
+	saveErr       error  // guarded by saveMu
 }
 
 // New loads cfg.Path() (Redis nodes.conf format) or, when it does not exist,
