@@ -107,7 +107,7 @@ func TestKeyDictTombstones(t *testing.T) {
 			}
 		}
 	}
-	if s.Len() != 50 || s.keys.used > len(s.keys.ents)*4/5 || len(s.keys.ents) > 256 {
+	if s.Len() != 50 || s.keys.used > len(s.keys.ents)*7/8 || len(s.keys.ents) > 256 {
 		t.Fatalf("len %d used %d buckets %d", s.Len(), s.keys.used, len(s.keys.ents))
 	}
 	if s.Lookup([]byte("nokey"), 1) != nil {

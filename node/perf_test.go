@@ -16,7 +16,9 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -251,4 +253,18 @@ func TestPerfMemPerKey(t *testing.T) {
 	runtime.ReadMemStats(&m1)
 	t.Logf("%d keys in %v: live heap %.1f B/key, heap in use before GC %.1f B/key, mallocs %.2f/key",
 		n, el, float64(m1.HeapAlloc-m0.HeapAlloc)/n, float64(sysNoGC-(m0.HeapSys-m0.HeapReleased))/n, float64(m1.Mallocs-m0.Mallocs)/n)
+	var names []string
+	for _, d := range metrics.All() {
+		if strings.HasPrefix(d.Name, "/memory/classes/") {
+			names = append(names, d.Name)
+		}
+	}
+	ms := make([]metrics.Sample, len(names))
+	for i, n := range names {
+		ms[i].Name = n
+	}
+	metrics.Read(ms)
+	for _, m := range ms {
+		t.Logf("  %-50s %8.1f B/key", m.Name, float64(m.Value.Uint64())/n)
+	}
 }
