@@ -38,8 +38,8 @@ type Client struct {
 
 	// locking: slots held for the current command, ascending
 	locked   []int
-	lockBuf  [4]int
-	keyBuf   [8]int
+	lockBuf  [16]int // room for MSET of 10 keys in distinct slots without allocating
+	keyBuf   [16]int
 	slot     int // slot of the command's keys, -1 when none or several
 	allSlots bool
 

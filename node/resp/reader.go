@@ -228,10 +228,23 @@ func (r *Reader) line(b []byte, from int, tooBig error) ([]byte, int, error) {
 	return nil, 0, errNeedMore
 }
 
+// parseInt parses a length header like strconv.ParseInt(b, 10, 64) (an
+// optional sign, then digits) with a fast path for plain digit strings.
 func parseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
+	if len(b) <= 18 {
+		var n int64
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				goto slow
+			}
+			n = n*10 + int64(c-'0')
+		}
+		return n, true
+	}
+slow:
 	n, err := strconv.ParseInt(string(b), 10, 64)
 	return n, err == nil
 }
