@@ -91,8 +91,12 @@ type Client struct {
 	cmds    atomic.Int64            // commands processed by this client (INFO stats)
 	lastAt  atomic.Int64            // unix ms of last command (CLIENT LIST idle)
 	lastCmd atomic.Pointer[Command] // last command run (CLIENT LIST cmd=)
-	Flags   atomic.Uint32
-	DB      int
+	// what lastAt/lastCmd hold, read without atomics by the client's own
+	// goroutine so that repeated commands skip the stores
+	lastAtSeen  int64
+	lastCmdSeen *Command
+	Flags       atomic.Uint32
+	DB          int
 }
 
 // WatchedKey is a key a client WATCHes.

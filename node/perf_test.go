@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"runtime"
@@ -20,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -266,5 +268,42 @@ func TestPerfMemPerKey(t *testing.T) {
 	metrics.Read(ms)
 	for _, m := range ms {
 		t.Logf("  %-50s %8.1f B/key", m.Name, float64(m.Value.Uint64())/n)
+	}
+}
+
+// BenchmarkPerfMSETParallel runs MSETs of 10 random keys from several
+// clients at once: standalone mode locks every slot of the keys (ascending
+// order), so concurrent MSETs over overlapping slots contend; compare with
+// the same MSET on one hash tag (one slot).
+func BenchmarkPerfMSETParallel(b *testing.B) {
+	s, _ := newTestServer(b, false)
+	v := []byte("xxx")
+	for _, tagged := range []bool{false, true} {
+		b.Run(fmt.Sprintf("tagged=%v", tagged), func(b *testing.B) {
+			var seed atomic.Int64
+			done := perfCPU(b)
+			b.RunParallel(func(pb *testing.PB) {
+				a, p := net.Pipe()
+				go io.Copy(io.Discard, p)
+				defer a.Close()
+				c := s.newClient(a)
+				rng := rand.New(rand.NewPCG(uint64(seed.Add(1)), 7))
+				argv := make([][]byte, 21)
+				argv[0] = []byte("MSET")
+				for pb.Next() {
+					for j := 1; j < 21; j += 2 {
+						if tagged {
+							argv[j] = fmt.Appendf(argv[j][:0], "{t%d}:%d", rng.IntN(4), rng.IntN(1000))
+						} else {
+							argv[j] = fmt.Appendf(argv[j][:0], "k:%d", rng.IntN(100000))
+						}
+						argv[j+1] = v
+					}
+					s.Process(c, argv)
+					c.W.B = c.W.B[:0]
+				}
+			})
+			done()
+		})
 	}
 }

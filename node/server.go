@@ -430,8 +430,14 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 		return
 	}
 	now := nowMs()
-	c.lastAt.Store(now)
-	c.lastCmd.Store(cmd)
+	if now != c.lastAtSeen { // at most one atomic store per ms and per command change
+		c.lastAt.Store(now)
+		c.lastAtSeen = now
+	}
+	if cmd != c.lastCmdSeen {
+		c.lastCmd.Store(cmd)
+		c.lastCmdSeen = cmd
+	}
 	if now > writeLease.Load() && cmd.Flags&(FlagWrite|FlagMayReplicate) != 0 {
 		s.leaseWait() // cmd_failover.go: the process was stalled; the cluster may have replaced this master
 	}
