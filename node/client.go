@@ -264,7 +264,7 @@ func (c *Client) Close() {
 // the server's CPU under redis-benchmark -P 1.
 //
 // Reads happen inside Server.serveRaw's RawConn.Read callback (fd is the
-// socket then, -1 otherwise); see serveRaw for why.
+// socket then, ^0 otherwise); see serveRaw for why.
 type rawIO struct {
 	rc      syscall.RawConn
 	active  atomic.Bool // serveRaw is inside rc.Read
