@@ -605,3 +605,61 @@ func TestCheckAOFTool(t *testing.T) {
 		t.Fatalf("after fix: %d\n%s", code, out)
 	}
 }
+
+// stop-writes-on-bgsave-error: after a failed BGSAVE (dump.rdb is a
+// directory, so the rename fails even as root), with save points set,
+// writes and PING get Redis 7.0's -MISCONF, reads still work, a write inside
+// MULTI aborts the transaction; CONFIG SET stop-writes-on-bgsave-error no or
+// save "" lift it at once; a successful BGSAVE clears it. The same steps run
+// against redis-server 7 and must give the same bytes.
+func TestStopWritesOnBgsaveError(t *testing.T) {
+	const misconf = "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.\r\n"
+	run := func(t *testing.T, n *Node) {
+		r := DialRaw(t, n.Addr())
+		do := func(want string, args ...string) {
+			t.Helper()
+			got, err := r.Do(args...)
+			if err != nil || got != want {
+				t.Fatalf("%s %v: got %q (%v), want %q", filepath.Base(n.Bin), args, got, err, want)
+			}
+		}
+		bgsaveStatus := func(want string) {
+			t.Helper()
+			c := n.Client()
+			Eventually(t, 20*time.Second, "bgsave status "+want, func() bool {
+				return persistInfo(t, c, "rdb_bgsave_in_progress") == "0" && persistInfo(t, c, "rdb_last_bgsave_status") == want
+			})
+		}
+		do("+OK\r\n", "SET", "a", "1")
+		if err := os.MkdirAll(filepath.Join(n.Dir, "dump.rdb", "x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		do("+Background saving started\r\n", "BGSAVE")
+		bgsaveStatus("err")
+		do(misconf, "SET", "a", "2")
+		do(misconf, "PING")
+		do("$1\r\n1\r\n", "GET", "a")
+		do("+OK\r\n", "MULTI")
+		do(misconf, "SET", "a", "3")
+		do("-EXECABORT Transaction discarded because of previous errors.\r\n", "EXEC")
+		do("*2\r\n$27\r\nstop-writes-on-bgsave-error\r\n$3\r\nyes\r\n", "CONFIG", "GET", "stop-writes-on-bgsave-error")
+		do("+OK\r\n", "CONFIG", "SET", "stop-writes-on-bgsave-error", "no")
+		do("+OK\r\n", "SET", "a", "4")
+		do("+OK\r\n", "CONFIG", "SET", "stop-writes-on-bgsave-error", "yes")
+		do(misconf, "SET", "a", "5")
+		do("+OK\r\n", "CONFIG", "SET", "save", "")
+		do("+OK\r\n", "SET", "a", "6")
+		do("+OK\r\n", "CONFIG", "SET", "save", "3600 1")
+		do(misconf, "SET", "a", "7")
+		if err := os.RemoveAll(filepath.Join(n.Dir, "dump.rdb")); err != nil {
+			t.Fatal(err)
+		}
+		do("+Background saving started\r\n", "BGSAVE")
+		bgsaveStatus("ok")
+		do("+OK\r\n", "SET", "a", "8")
+		do("+PONG\r\n", "PING")
+		do("$1\r\n8\r\n", "GET", "a")
+	}
+	t.Run("slotkv", func(t *testing.T) { run(t, StartNode(t, Options{Args: []string{"--save", "3600 1"}})) })
+	t.Run("redis", func(t *testing.T) { run(t, StartRedis(t, Options{Args: []string{"--save", "3600 1"}})) })
+}

@@ -64,6 +64,7 @@ type Config struct {
 	AutoAOFRewriteMin int64
 	AOFLoadTruncated  bool
 	AOFUseRDBPreamble bool
+	StopWritesBgsave  bool
 
 	MaxMemory        int64
 	MaxMemoryPolicy  string
@@ -93,7 +94,7 @@ func DefaultConfig() Config {
 		ClusterMigrationBarrier: 1, ClusterAllowReplicaMig: true,
 		AppendFsync: "everysec", AppendFilename: "appendonly.aof", AppendDirname: "appendonlydir",
 		Save: "3600 1 300 100 60 10000", DBFilename: "dump.rdb",
-		AutoAOFRewritePct: 100, AutoAOFRewriteMin: 64 << 20, AOFLoadTruncated: true, AOFUseRDBPreamble: true,
+		AutoAOFRewritePct: 100, AutoAOFRewriteMin: 64 << 20, AOFLoadTruncated: true, AOFUseRDBPreamble: true, StopWritesBgsave: true,
 		MaxMemoryPolicy: "noeviction", MaxMemorySamples: 5,
 		ReplicaReadOnly: true, ReplBacklogSize: 1 << 20, MinReplicasMaxLag: 10,
 		Ignored: map[string]string{},

@@ -29,6 +29,7 @@ func init() {
 	optMem("auto-aof-rewrite-min-size", true, func(c *Config) *int64 { return &c.AutoAOFRewriteMin })
 	optBool("aof-load-truncated", true, func(c *Config) *bool { return &c.AOFLoadTruncated })
 	optBool("aof-use-rdb-preamble", true, func(c *Config) *bool { return &c.AOFUseRDBPreamble })
+	optBool("stop-writes-on-bgsave-error", true, func(c *Config) *bool { return &c.StopWritesBgsave })
 	StartHooks = append(StartHooks, startPersistence)
 }
 
@@ -251,6 +252,7 @@ func (p *Persistence) Save() (SnapshotStats, error) {
 	p.lastSave.Store(cutAt.Unix())
 	p.mu.Lock()
 	p.saves++
+	p.setBgsaveOKLocked(true) // like Redis's rdbSave: any successful save clears the error
 	p.mu.Unlock()
 	p.srv.Log.Info("DB saved on disk", "file", path, "keys", st.Keys, "bytes", st.Bytes, "seconds", fmt.Sprintf("%.3f", st.Took.Seconds()))
 	return st, nil
@@ -272,7 +274,7 @@ func (p *Persistence) StartBgsave() bool {
 		_, err := p.Save()
 		p.mu.Lock()
 		p.bgsave = false
-		p.bgsaveOK = err == nil
+		p.setBgsaveOKLocked(err == nil)
 		p.bgsaveLastSecs = int64(time.Since(p.bgsaveStart).Seconds())
 		p.mu.Unlock()
 		if err == nil {
@@ -281,6 +283,57 @@ func (p *Persistence) StartBgsave() bool {
 			p.srv.Log.Warn("Background saving error", "err", err)
 		}
 	}()
+	return true
+}
+
+// bgsaveErrServers counts the servers of this process whose last
+// background save failed. While it is zero, Process pays one atomic load
+// for the stop-writes-on-bgsave-error check (diskWriteDenied).
+var bgsaveErrServers atomic.Int32
+
+// setBgsaveOKLocked records the outcome of the last background save (p.mu
+// held).
+func (p *Persistence) setBgsaveOKLocked(ok bool) {
+	if ok == p.bgsaveOK {
+		return
+	}
+	p.bgsaveOK = ok
+	if ok {
+		bgsaveErrServers.Add(-1)
+	} else {
+		bgsaveErrServers.Add(1)
+	}
+}
+
+// ErrBgsaveMisconf is Redis 7.0's shared.bgsaveerr.
+const ErrBgsaveMisconf = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+
+// diskWriteDenied is Redis's writeCommandsDeniedByDiskError check for
+// stop-writes-on-bgsave-error: while the last background save failed, save
+// points are configured and the option is on, a master answers write
+// commands (and PING, as Redis does) with -MISCONF; inside MULTI the
+// transaction is flagged (EXECABORT). Process calls it only while
+// bgsaveErrServers is non-zero. It reports whether the command was refused.
+func diskWriteDenied(s *Server, c *Client, cmd *Command) bool {
+	if cmd.Flags&FlagWrite == 0 && cmd.Name != "ping" {
+		return false
+	}
+	p := persistenceOf(s)
+	if p == nil || replicaMode.Load() {
+		return false
+	}
+	p.mu.Lock()
+	failed := !p.bgsaveOK
+	p.mu.Unlock()
+	if !failed {
+		return false
+	}
+	cfg := s.Config()
+	if !cfg.StopWritesBgsave || len(savePoints(cfg.Save)) == 0 {
+		return false
+	}
+	c.W.Error(ErrBgsaveMisconf)
+	c.abortMulti()
 	return true
 }
 
@@ -545,6 +598,9 @@ func (p *Persistence) closeOnShutdown() {
 	if a := p.aof.Swap(nil); a != nil {
 		a.close()
 	}
+	p.mu.Lock()
+	p.setBgsaveOKLocked(true) // this server no longer counts in bgsaveErrServers
+	p.mu.Unlock()
 }
 
 // ---------------------------------------------------------------------------

@@ -411,6 +411,9 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 	if pausedServers.Load() != 0 {
 		s.pauseWait(c, cmd)
 	}
+	if bgsaveErrServers.Load() != 0 && diskWriteDenied(s, c, cmd) { // persistence.go: -MISCONF (stop-writes-on-bgsave-error)
+		return
+	}
 	if c.InMulti && !multiControl(cmd) {
 		if cmd.Flags&FlagNoMulti != 0 {
 			c.W.Error("ERR Command not allowed inside a transaction")
