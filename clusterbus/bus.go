@@ -215,16 +215,19 @@ func (b *Bus) finishLocked() (out []outMsg, force bool) {
 			b.notify(func() { fn(rc) })
 		}
 	}
-	if s.saveDirty || s.forceSave || s.lightSave {
+	if s.saveDirty || s.forceSave || s.lightSave || s.ownerSave {
+		// A rendering not written yet that needed an fsync passes the
+		// need on to the one replacing it.
+		mustSync := b.pendingSave != nil && !b.pendingNoSync
 		b.saveGen++
 		b.pendingSave = s.renderConfig()
 		b.pendingGen = b.saveGen
 		force = s.forceSave || s.lightSave
-		// Slot-assignment changes alone (SETSLOT) are written before the
-		// reply but not fsynced, as Redis does for CLUSTER SETSLOT: a
-		// reshard issues several per slot on every master.
-		b.pendingNoSync = s.lightSave && !s.forceSave && !s.saveDirty
-		s.saveDirty, s.forceSave, s.lightSave = false, false, false
+		// Slot-assignment changes alone (SETSLOT, owners learned from
+		// peers) are written but not fsynced, as Redis does for CLUSTER
+		// SETSLOT: a reshard issues several per slot on every master.
+		b.pendingNoSync = !mustSync && !s.forceSave && !s.saveDirty
+		s.saveDirty, s.forceSave, s.lightSave, s.ownerSave = false, false, false, false
 	}
 	b.numNodes.Store(int64(len(s.nodes)))
 	out = s.out

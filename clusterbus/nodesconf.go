@@ -14,9 +14,11 @@ import (
 
 // nodes.conf is Redis's format: one CLUSTER NODES line per node, where the
 // address field carries aux fields (",hostname,shard-id=..."), then
-// "vars currentEpoch N lastVoteEpoch M". It is written with temp file +
-// fsync + rename + directory fsync, so a crash leaves the old or the new
-// file, never a torn one.
+// "vars currentEpoch N lastVoteEpoch M". Saves that must be durable
+// (epochs, votes, roles, nodes) are written with temp file + fsync + rename
+// + directory fsync, so a crash leaves the old or the new file, never a torn
+// one; slot-assignment-only saves (SETSLOT, owners learned from peers) are
+// overwritten in place without fsync, as Redis 7.0 does (writeFileInPlace).
 
 func ms(t time.Time) int64 {
 	if t.IsZero() {
@@ -140,9 +142,12 @@ func (s *state) renderConfig() []byte {
 	return []byte(sb.String())
 }
 
-// writeFileAtomic writes data to path via a temp file, fsync (when sync)
-// and rename.
+// writeFileAtomic writes data to path via a temp file, fsync and rename;
+// without sync it overwrites path in place (writeFileInPlace).
 func writeFileAtomic(path string, data []byte, sync bool) error {
+	if !sync {
+		return writeFileInPlace(path, data)
+	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -179,6 +184,41 @@ func writeFileAtomic(path string, data []byte, sync bool) error {
 		d.Close()
 	}
 	return nil
+}
+
+// writeFileInPlace overwrites path in place, as Redis 7.0's
+// clusterSaveConfig does: the new content is padded with newlines to the old
+// length (the loader skips blank lines, so the file parses even if the
+// process dies before the truncate), written at offset 0, then truncated.
+// Used for saves that need no fsync (SETSLOT): no inode is created or freed,
+// whereas a rename over the old file makes ext4 flush the new file's data
+// (auto_da_alloc) and free the old one, and waits for the journal while
+// doing so: 0.5-85 ms per CLUSTER SETSLOT on a busy disk, several per slot
+// in a redis-cli reshard, against ~50 us in place.
+func writeFileInPlace(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	buf := data
+	if st, err := f.Stat(); err == nil && st.Size() > int64(len(data)) {
+		buf = make([]byte, st.Size())
+		copy(buf, data)
+		for i := len(data); i < len(buf); i++ {
+			buf[i] = '\n'
+		}
+	}
+	if _, err := f.WriteAt(buf, 0); err != nil {
+		f.Close()
+		return err
+	}
+	if len(buf) != len(data) {
+		if err := f.Truncate(int64(len(data))); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
 }
 
 var errNoConfig = errors.New("no cluster config file")

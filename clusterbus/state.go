@@ -55,6 +55,14 @@ func (b *slotBits) ranges() []slotRange {
 	var out []slotRange
 	start := -1
 	for i := 0; i <= NumSlots; i++ {
+		if i&63 == 0 && i < NumSlots {
+			// Whole words that continue the current run (or the gap)
+			// are skipped: a reshard renders this several times per slot.
+			if w := b[i>>6]; (w == 0 && start < 0) || (w == ^uint64(0) && start >= 0) {
+				i += 63
+				continue
+			}
+		}
 		on := i < NumSlots && b.has(i)
 		if on && start < 0 {
 			start = i
@@ -208,6 +216,7 @@ type state struct {
 	saveDirty    bool
 	forceSave    bool
 	lightSave    bool // save before replying, without fsync (SETSLOT)
+	ownerSave    bool // slot owners learned from a peer: saved in the background, without fsync
 	stateChanged bool
 }
 
@@ -671,7 +680,12 @@ func (s *state) updateSlotsConfigWith(sender *node, claims *slotBits) {
 			}
 			s.owner[j] = sender
 			s.tableDirty = true
-			s.saveDirty = true
+			// No fsync (unlike Redis): an owner lost in a crash is
+			// learned again from sender, whose config epoch (fsynced
+			// wherever it changed) wins. During a redis-cli reshard
+			// the new owner's record reaches every node before
+			// redis-cli's SETSLOT NODE does, once per slot.
+			s.ownerSave = true
 		} else if o.configEpoch > sender.configEpoch {
 			staleAgainst = o
 		}
@@ -1148,14 +1162,23 @@ func (s *state) buildTable() *redirect.Table {
 			t.Master = i
 		}
 	}
+	// Neighbouring slots mostly share an owner: remember the last lookup
+	// (three map lookups per slot were most of a SETSLOT's cost).
+	var last *node
+	lastIdx := redirect.None
 	look := func(n *node) uint16 {
 		if n == nil {
 			return redirect.None
 		}
-		if i, ok := idx[n]; ok {
-			return i
+		if n == last {
+			return lastIdx
 		}
-		return redirect.None
+		i, ok := idx[n]
+		if !ok {
+			i = redirect.None
+		}
+		last, lastIdx = n, i
+		return i
 	}
 	for j := 0; j < NumSlots; j++ {
 		t.Owner[j] = look(s.owner[j])
