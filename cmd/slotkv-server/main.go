@@ -114,6 +114,7 @@ func main() {
 		closeLog()
 		os.Exit(1)
 	}
+	tuneProcs(log, srv.Loading.Load)
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
