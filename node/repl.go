@@ -1,18 +1,15 @@
 package node
 
 import (
+	"bufio"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/slotkv/slotkv/node/resp"
 )
 
 // Replication, master side.
@@ -234,16 +231,6 @@ func (s *Server) replicaSender(rc *replicaConn) {
 	}
 }
 
-// snapshot record framing for full sync: chunks of [uvarint len][bytes],
-// a zero-length chunk ends the payload. A record is
-// [uvarint keylen][key][varint exp][value encoding (codec.go)].
-func appendRecord(dst []byte, key string, e *Entry) ([]byte, error) {
-	dst = binary.AppendUvarint(dst, uint64(len(key)))
-	dst = append(dst, key...)
-	dst = binary.AppendVarint(dst, e.Exp)
-	return AppendValue(dst, e)
-}
-
 // psync serves PSYNC/SYNC: a partial resync from the backlog when possible,
 // otherwise a full sync from a keyspace cut. It takes over writing to the
 // client's connection; the connection loop keeps reading its REPLCONF ACKs.
@@ -294,71 +281,36 @@ func (s *Server) psync(c *Client, replid string, off int64) {
 	s.fullSync(rc)
 }
 
-// fullSync streams a cut of the keyspace, then the write stream from the
-// cut's offset.
+// fullSync streams a cut of the keyspace in the snapshot file format
+// (snapshot.go: per-slot sections with checksums, an end record with the
+// totals), then the write stream from the cut's offset. The replica loads it
+// with LoadSnapshot (sections decoded in parallel).
+//
+// Slots are encoded by writeCut (an unbounded queue: emitting a slot, with
+// its lock held, never waits for the network, so a slow or stalled replica
+// cannot block the master's clients) and written here through one buffer.
 func (s *Server) fullSync(rc *replicaConn) {
 	c := rc.c
 	r := &s.repl
 	rc.state.Store("wait_bgsave")
-	chunks := make(chan []byte, 64)
-	var startOff int64
-	var replid string
 	start := time.Now()
-	var keys atomic.Int64
-	cut := s.KS.StartCut(func() {
+	c.asyncMu.Lock()
+	fw := &fullSyncWriter{w: bufio.NewWriterSize(&deadlineWriter{c: c.conn}, 256<<10)}
+	var startOff int64
+	st, err := s.WriteSnapshot(fw, snapshotAux("fullsync"), func() {
 		// All slot locks are held: no write is in flight, so this offset is
 		// exactly the state the cut captures. From here on the replica's
 		// output queue receives every write.
 		r.mu.Lock()
-		startOff, replid = r.offset, r.replid
+		startOff = r.offset
+		fw.line = "+FULLRESYNC " + r.replid + " " + strconv.FormatInt(startOff, 10) + "\r\n"
 		rc.overflow.Store(false)
 		r.replicas[rc] = struct{}{}
 		r.mu.Unlock()
-	}, func(slot int, sl *Slot) {
-		if sl.Len() == 0 {
-			return
-		}
-		var buf []byte
-		now := nowMs()
-		sl.Each(func(key string, e *Entry) bool {
-			if e.Exp != 0 && e.Exp <= now {
-				return true
-			}
-			var err error
-			if buf, err = appendRecord(buf, key, e); err != nil {
-				s.Log.Warn("full sync: cannot encode key", "key", key, "err", err)
-			}
-			keys.Add(1)
-			return true
-		})
-		if len(buf) > 0 {
-			chunks <- buf
-		}
+		rc.state.Store("send_bulk")
 	})
-	go func() { <-cut.Done(); close(chunks) }()
-	rc.state.Store("send_bulk")
-	s.Log.Info("starting full resynchronization", "replica", c.Addr, "offset", startOff)
-
-	c.asyncMu.Lock()
-	w := c.conn
-	w.SetWriteDeadline(time.Now().Add(60 * time.Second))
-	head := "+FULLRESYNC " + replid + " " + strconv.FormatInt(startOff, 10) + "\r\n"
-	_, err := w.Write([]byte(head))
-	var lenBuf [binary.MaxVarintLen64]byte
-	total := 0
-	for ch := range chunks {
-		if err != nil {
-			continue // drain so the cut completes
-		}
-		n := binary.PutUvarint(lenBuf[:], uint64(len(ch)))
-		w.SetWriteDeadline(time.Now().Add(60 * time.Second))
-		if _, err = w.Write(lenBuf[:n]); err == nil {
-			_, err = w.Write(ch)
-		}
-		total += len(ch)
-	}
 	if err == nil {
-		_, err = w.Write([]byte{0})
+		err = fw.w.Flush()
 	}
 	c.asyncMu.Unlock()
 	if err != nil {
@@ -370,12 +322,47 @@ func (s *Server) fullSync(rc *replicaConn) {
 		return
 	}
 	rc.state.Store("online")
-	s.Log.Info("full resynchronization sent", "replica", c.Addr, "keys", keys.Load(), "bytes", total, "took", time.Since(start).Round(time.Millisecond))
+	s.Log.Info("full resynchronization sent", "replica", c.Addr, "offset", startOff, "keys", st.Keys, "bytes", st.Bytes, "took", time.Since(start).Round(time.Millisecond))
 	select {
 	case rc.wake <- struct{}{}:
 	default:
 	}
 	go s.replicaSender(rc)
+}
+
+// fullSyncWriter holds back what is written before the cut (the snapshot
+// header) until the cut set line (+FULLRESYNC with the cut's offset), which
+// must reach the replica first.
+type fullSyncWriter struct {
+	w    *bufio.Writer
+	line string
+	head []byte
+	sent bool
+}
+
+func (f *fullSyncWriter) Write(p []byte) (int, error) {
+	if !f.sent {
+		if f.line == "" {
+			f.head = append(f.head, p...)
+			return len(p), nil
+		}
+		f.sent = true
+		if _, err := f.w.WriteString(f.line); err != nil {
+			return 0, err
+		}
+		if _, err := f.w.Write(f.head); err != nil {
+			return 0, err
+		}
+	}
+	return f.w.Write(p)
+}
+
+// deadlineWriter gives every write to the replica 60 s.
+type deadlineWriter struct{ c net.Conn }
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	d.c.SetWriteDeadline(time.Now().Add(60 * time.Second))
+	return d.c.Write(p)
 }
 
 // dropReplica forgets a disconnected replica.
@@ -456,72 +443,3 @@ func (s *Server) promote() {
 var errNotReplica = errors.New("not a replica")
 
 func fmtAddr(ip string, port int) string { return net.JoinHostPort(ip, strconv.Itoa(port)) }
-
-// readChunkedSnapshot loads a full-sync payload into the keyspace.
-func (s *Server) loadSnapshotStream(rd interface {
-	ReadByte() (byte, error)
-	Read([]byte) (int, error)
-}) (int, error) {
-	keys := 0
-	var buf []byte
-	now := nowMs()
-	for {
-		n, err := binary.ReadUvarint(rd)
-		if err != nil {
-			return keys, err
-		}
-		if n == 0 {
-			return keys, nil
-		}
-		if n > 1<<31 {
-			return keys, fmt.Errorf("snapshot chunk of %d bytes", n)
-		}
-		if cap(buf) < int(n) {
-			buf = make([]byte, n)
-		}
-		buf = buf[:n]
-		if _, err := readFull(rd, buf); err != nil {
-			return keys, err
-		}
-		for p := buf; len(p) > 0; {
-			kl, m := binary.Uvarint(p)
-			if m <= 0 || uint64(len(p)-m) < kl {
-				return keys, errors.New("corrupt snapshot record")
-			}
-			key := p[m : m+int(kl)]
-			p = p[m+int(kl):]
-			exp, m2 := binary.Varint(p)
-			if m2 <= 0 {
-				return keys, errors.New("corrupt snapshot record")
-			}
-			p = p[m2:]
-			d := &decoder{b: p}
-			e, err := decodeValue(d)
-			if err != nil {
-				return keys, err
-			}
-			p = p[d.off:]
-			e.Exp = exp
-			_ = now
-			sl := s.KS.Slot(slotOf(key))
-			sl.Lock()
-			sl.Set(key, e)
-			sl.Unlock()
-			keys++
-		}
-	}
-}
-
-func readFull(rd interface{ Read([]byte) (int, error) }, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := rd.Read(buf[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-var _ = resp.DefaultLimits

@@ -162,7 +162,10 @@ func (s *Server) syncOnce(l *replicaLink) error {
 	l.conn = conn
 	l.mu.Unlock()
 	defer conn.Close()
-	br := bufio.NewReaderSize(conn, 64<<10)
+	// 1 MiB: LoadSnapshot reads the full-sync payload through this very
+	// reader (bufio.NewReaderSize returns it as is), so nothing of the
+	// stream that follows is read ahead and lost.
+	br := bufio.NewReaderSize(conn, 1<<20)
 	cmd := func(args ...string) (string, error) {
 		var b []byte
 		b = append(b, '*')
@@ -231,7 +234,8 @@ func (s *Server) syncOnce(l *replicaLink) error {
 		start := time.Now()
 		s.flushAllForSync()
 		conn.SetReadDeadline(time.Now().Add(5 * time.Minute))
-		keys, err := s.loadSnapshotStream(br)
+		st, err := s.LoadSnapshot(br, "full sync from "+fmtAddr(l.host, l.port), nil)
+		keys := st.Keys
 		l.syncing.Store(false)
 		if err != nil {
 			return fmt.Errorf("full sync payload: %w", err)
@@ -326,15 +330,16 @@ func (s *Server) applyStream(l *replicaLink, conn net.Conn, br *bufio.Reader) er
 // applyFromMaster runs one stream command and advances the offset by the
 // command's exact byte length, forwarding it to our own replicas.
 func (s *Server) applyFromMaster(mc *Client, argv [][]byte, raw []byte, n int64) {
-	name := strings.ToLower(string(argv[0]))
-	switch name {
-	case "ping", "select":
+	// (EqualFold on a converted []byte does not allocate; ToLower did, per
+	// command.)
+	switch name := argv[0]; {
+	case strings.EqualFold(string(name), "ping"), strings.EqualFold(string(name), "select"):
 		// keepalives and db selection only advance the offset
 		s.repl.mu.Lock()
 		s.appendStreamLocked(raw)
 		s.repl.mu.Unlock()
 		return
-	case "replconf":
+	case strings.EqualFold(string(name), "replconf"):
 		if len(argv) >= 2 && strings.EqualFold(string(argv[1]), "getack") {
 			s.repl.mu.Lock()
 			s.appendStreamLocked(raw)
