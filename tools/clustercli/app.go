@@ -25,7 +25,8 @@ type app struct {
 	json    bool
 	yes     bool
 	verbose bool
-	out     any // JSON document, printed at the end in --json mode
+	out     any    // JSON document, printed at the end in --json mode
+	tm      *timer // per-step durations (printed with -v, in JSON as "timings")
 }
 
 // interrupted reports whether the operator asked to stop.
@@ -41,6 +42,15 @@ func (a *app) plain(format string, args ...any) {
 
 // finish prints the JSON document (if any) and returns code.
 func (a *app) finish(code int) int {
+	if a.tm != nil && len(a.tm.phases) > 0 {
+		if a.verbose {
+			a.plain("Timings: %s", a.tm)
+		}
+		if m, ok := a.out.(map[string]any); ok {
+			m["timings"] = a.tm.phases
+			m["total_ms"] = float64(a.tm.total().Microseconds()) / 1000
+		}
+	}
 	if a.json && a.out != nil {
 		enc := json.NewEncoder(a.ui.Out)
 		enc.SetIndent("", "  ")

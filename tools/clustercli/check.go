@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slotkv/slotkv/tools/clustercli/internal/cluster"
@@ -350,7 +351,7 @@ func (a *app) fixOpenSlot(c *cluster.Cluster, slot int, o checkOpts) error {
 			return err
 		}
 		if owner == nil {
-			return fmt.Errorf("[ERR] Can't select a slot owner. Impossible to fix")
+			return fmt.Errorf("[ERR] Can't select a slot owner for slot %d. Impossible to fix: assign it by hand with CLUSTER ADDSLOTS %d on one master, then CLUSTER SETSLOT %d STABLE on every node that has it open", slot, slot, slot)
 		}
 		// Unlike redis-cli, demote the other claimants before the new owner
 		// bumps its epoch: a node that still owns a slot with keys when it
@@ -651,16 +652,26 @@ func (a *app) fixMultipleOwners(c *cluster.Cluster, slot int, owners []*cluster.
 
 // clusterStates returns the nodes whose CLUSTER INFO does not say
 // cluster_state:ok, with what they say.
+// The nodes are asked concurrently.
 func (a *app) clusterStates(c *cluster.Cluster) map[*cluster.Node]string {
 	bad := map[*cluster.Node]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	for _, n := range c.Nodes {
-		st, err := n.ClusterState(a.ctx)
-		if err != nil {
-			bad[n] = err.Error()
-		} else if st != "ok" {
-			bad[n] = "cluster_state:" + st
-		}
+		wg.Add(1)
+		go func(n *cluster.Node) {
+			defer wg.Done()
+			st, err := n.ClusterState(a.ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				bad[n] = err.Error()
+			} else if st != "ok" {
+				bad[n] = "cluster_state:" + st
+			}
+		}(n)
 	}
+	wg.Wait()
 	return bad
 }
 
@@ -668,6 +679,7 @@ func (a *app) clusterStates(c *cluster.Cluster) map[*cluster.Node]string {
 // or just-healed cluster needs a moment; nodes refuse keys until then.
 func (a *app) waitClusterOK(c *cluster.Cluster, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	pl := newPoller(100 * time.Millisecond)
 	for {
 		bad := a.clusterStates(c)
 		if len(bad) == 0 {
@@ -681,6 +693,6 @@ func (a *app) waitClusterOK(c *cluster.Cluster, timeout time.Duration) error {
 			sort.Strings(parts)
 			return fmt.Errorf("the cluster is not serving: %s (check 'clustercli check %s' and the nodes' logs)", strings.Join(parts, ", "), c.Nodes[0].Addr())
 		}
-		time.Sleep(100 * time.Millisecond)
+		pl.wait()
 	}
 }

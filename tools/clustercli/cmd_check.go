@@ -154,6 +154,7 @@ func cmdFix(a *app) int {
 	if len(first.FixErrors) > 0 {
 		deadline = time.Now() // the fix failed: report the state once
 	}
+	pl := newPoller(200 * time.Millisecond)
 	for {
 		c2, err := cluster.Load(a.ctx, a.conn, a.p.pos[0])
 		if err != nil {
@@ -166,7 +167,7 @@ func cmdFix(a *app) int {
 		if after.OK || time.Now().After(deadline) || a.interrupted() {
 			break
 		}
-		time.Sleep(200 * time.Millisecond)
+		pl.wait()
 	}
 	if after.OK {
 		a.ok("[OK] The cluster is healthy after the fix.")

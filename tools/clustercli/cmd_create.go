@@ -18,22 +18,14 @@ func (a *app) connectNew(addr string) (*cluster.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := n.Connect(a.ctx, a.conn); err != nil {
-		n.Close()
-		return nil, err
-	}
-	ok, err := n.IsClusterEnabled(a.ctx)
+	ok, err := n.Open(a.ctx, a.conn)
 	if err != nil {
 		n.Close()
-		return nil, fmt.Errorf("node %s replied with error: %w", n.Addr(), err)
+		return nil, err
 	}
 	if !ok {
 		n.Close()
 		return nil, fmt.Errorf("Node %s is not configured as a cluster node. Start it with 'cluster-enabled yes'", n.Addr())
-	}
-	if err := n.LoadView(a.ctx); err != nil {
-		n.Close()
-		return nil, err
 	}
 	return n, nil
 }
@@ -128,10 +120,12 @@ func cmdCreate(a *app) int {
 		doc["ok"] = true
 		return a.finish(exitOK)
 	}
+	a.tm.mark("connect+plan")
 	if !a.confirm("Can I set the above configuration?") {
 		a.warn("Aborted: nothing was changed.")
 		return a.finish(exitProblem)
 	}
+	a.tm.skip()
 	ctx := a.ctx
 	for _, m := range pl.Masters {
 		if err := m.AddSlots(ctx, &m.Slots); err != nil {
@@ -157,25 +151,28 @@ func cmdCreate(a *app) int {
 			args = append(args, first.BusPort)
 		}
 		if err := n.Client.Do(ctx, args...).Err(); err != nil {
-			return a.fail(fmt.Errorf("%s: CLUSTER MEET: %v", n.Addr(), err))
+			return a.fail(fmt.Errorf("%s: CLUSTER MEET: %v (slots and epochs are already set: to start over run CLUSTER RESET HARD on every node; check that %s can reach %s and its cluster bus port)", n.Addr(), err, n.Addr(), first.Addr()))
 		}
 	}
+	a.tm.mark("slots+epochs+meet")
 	c := &cluster.Cluster{Nodes: nodes, Conn: a.conn}
 	if err := a.waitForJoin(c, time.Duration(waitMS)*time.Millisecond); err != nil {
 		return a.fail(err)
 	}
 	// Replicas can only REPLICATE once they know their master.
+	a.tm.mark("join")
 	deadline := time.Now().Add(time.Duration(waitMS) * time.Millisecond)
 	for _, r := range pl.Replicas {
+		poll := newPoller(100 * time.Millisecond)
 		for {
 			err := r.Client.Do(ctx, "CLUSTER", "REPLICATE", r.MasterID).Err()
 			if err == nil {
 				break
 			}
 			if time.Now().After(deadline) || a.interrupted() {
-				return a.fail(fmt.Errorf("%s: CLUSTER REPLICATE %s: %v", r.Addr(), r.MasterID, err))
+				return a.fail(fmt.Errorf("%s: CLUSTER REPLICATE %s: %v (the cluster is up without this replica: run 'redis-cli -h %s -p %d CLUSTER REPLICATE %s' once it knows its master, see 'clustercli check %s')", r.Addr(), r.MasterID, err, r.Host, r.Port, r.MasterID, first.Addr()))
 			}
-			time.Sleep(100 * time.Millisecond)
+			poll.wait()
 		}
 	}
 	for _, n := range nodes {
@@ -187,11 +184,14 @@ func cmdCreate(a *app) int {
 		return a.fail(err)
 	}
 	defer c2.Close()
+	a.tm.mark("replicate+reload")
 	if err := a.waitClusterOK(c2, time.Duration(waitMS)*time.Millisecond); err != nil {
 		a.warn("*** %v", err)
 	}
+	a.tm.mark("wait cluster_state:ok")
 	a.nodeList(c2)
 	r := a.checkCluster(c2, checkOpts{})
+	a.tm.mark("check")
 	doc["ok"] = r.OK
 	doc["check"] = r
 	if !r.OK {
@@ -240,6 +240,7 @@ func (a *app) waitForJoin(c *cluster.Cluster, timeout time.Duration) error {
 	start := time.Now()
 	warned := false
 	dots := time.Now()
+	pl := newPoller(100 * time.Millisecond)
 	for {
 		ok, err := c.IsConfigConsistent(a.ctx)
 		if err == nil && ok {
@@ -263,7 +264,7 @@ func (a *app) waitForJoin(c *cluster.Cluster, timeout time.Duration) error {
 		if a.sig.Err() != nil {
 			return a.sig.Err()
 		}
-		time.Sleep(100 * time.Millisecond)
+		pl.wait()
 	}
 }
 

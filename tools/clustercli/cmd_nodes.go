@@ -42,6 +42,7 @@ func cmdAddNode(a *app) int {
 		return a.fail(err)
 	}
 	defer c.Close()
+	a.tm.mark("load")
 	a.nodeList(c)
 	if r := a.checkCluster(c, checkOpts{quiet: true}); !r.OK {
 		a.errf("*** Please fix your cluster problems before adding a node: run 'clustercli fix %s'.", refAddr)
@@ -54,7 +55,7 @@ func cmdAddNode(a *app) int {
 		if id := a.p.str("master-id"); id != "" {
 			n, err := c.Lookup(id)
 			if err != nil || n.IsReplica() {
-				return a.fail(fmt.Errorf("No such master ID %s", id))
+				return a.fail(fmt.Errorf("No such master ID %s: give a master's id (a unique prefix works) or host:port; 'clustercli info %s' lists them", id, refAddr))
 			}
 			master = n
 		} else {
@@ -75,10 +76,12 @@ func cmdAddNode(a *app) int {
 	} else {
 		a.plain("Plan: %s (%s) joins as a master with no slots (then use 'clustercli rebalance %s --use-empty-masters' or 'reshard' to give it slots).", nn.Addr(), nn.ID, refAddr)
 	}
+	a.tm.mark("check+connect")
 	if !a.confirm("Add the node?") {
 		a.warn("Aborted: nothing was changed.")
 		return a.finish(exitProblem)
 	}
+	a.tm.skip()
 	ctx := a.ctx
 	first := c.Nodes[0]
 	if master == nil {
@@ -111,29 +114,35 @@ func cmdAddNode(a *app) int {
 		args = append(args, first.BusPort)
 	}
 	if err := nn.Client.Do(ctx, args...).Err(); err != nil {
-		return a.fail(fmt.Errorf("%s: CLUSTER MEET: %v", nn.Addr(), err))
+		return a.fail(fmt.Errorf("%s: CLUSTER MEET %s %d: %v (nothing was changed; check that the new node can reach %s and its cluster bus port)", nn.Addr(), ip, first.Port, err, first.Addr()))
 	}
+	a.tm.mark("functions+meet")
 	all := &cluster.Cluster{Nodes: append(append([]*cluster.Node(nil), c.Nodes...), nn), Conn: a.conn}
 	timeout := time.Duration(waitMS) * time.Millisecond
 	if err := a.waitForJoin(all, timeout); err != nil {
 		return a.fail(err)
 	}
+	a.tm.mark("join")
 	if err := a.waitKnown(all, nn.ID, timeout); err != nil {
 		a.warn("*** %v", err)
 	}
+	a.tm.mark("known everywhere")
 	if master != nil {
 		a.info(">>> Configure node as replica of %s.", master.Addr())
 		deadline := time.Now().Add(timeout)
+		pl := newPoller(100 * time.Millisecond)
 		for {
 			err := nn.Client.Do(ctx, "CLUSTER", "REPLICATE", master.ID).Err()
 			if err == nil {
 				break
 			}
 			if time.Now().After(deadline) || a.interrupted() {
-				return a.fail(fmt.Errorf("%s: CLUSTER REPLICATE %s: %v", nn.Addr(), master.ID, err))
+				return a.fail(fmt.Errorf("%s: CLUSTER REPLICATE %s: %v. The node joined as an empty master: make it a replica with 'redis-cli -h %s -p %d CLUSTER REPLICATE %s', or remove it with 'clustercli del-node %s %s'",
+					nn.Addr(), master.ID, err, nn.Host, nn.Port, master.ID, refAddr, nn.ID))
 			}
-			time.Sleep(100 * time.Millisecond)
+			pl.wait()
 		}
+		a.tm.mark("replicate")
 	}
 	a.ok("[OK] New node added correctly.")
 	doc["ok"] = true
@@ -147,6 +156,7 @@ func cmdAddNode(a *app) int {
 // waitKnown waits until every node lists id as a known, non-handshake node.
 func (a *app) waitKnown(c *cluster.Cluster, id string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	pl := newPoller(100 * time.Millisecond)
 	for {
 		missing := ""
 		for _, n := range c.Nodes {
@@ -172,7 +182,7 @@ func (a *app) waitKnown(c *cluster.Cluster, id string, timeout time.Duration) er
 		if time.Now().After(deadline) || a.interrupted() {
 			return fmt.Errorf("node %s does not know the new node %s yet; the cluster bus will spread it, check with 'clustercli check %s'", missing, id, c.Nodes[0].Addr())
 		}
-		time.Sleep(100 * time.Millisecond)
+		pl.wait()
 	}
 }
 
@@ -186,16 +196,29 @@ func cmdDelNode(a *app) int {
 		return a.fail(err)
 	}
 	defer c.Close()
+	a.tm.mark("load")
+	// The node: a full id as redis-cli wants, or (clustercli) a unique id
+	// prefix or host:port, among reachable and unreachable nodes.
 	node := c.ByID(id)
 	var unreachable *cluster.Unreachable
 	if node == nil {
+		var matches []*cluster.Unreachable
 		for i := range c.Unreachable {
-			if c.Unreachable[i].Line.ID == id {
-				unreachable = &c.Unreachable[i]
+			l := c.Unreachable[i].Line
+			if l.ID == id || l.Addr() == id || strings.HasPrefix(l.ID, id) {
+				matches = append(matches, &c.Unreachable[i])
 			}
 		}
-		if unreachable == nil {
-			return a.fail(fmt.Errorf("No such node ID %s (give the full node id; see 'clustercli info %s')", id, entry))
+		n, lerr := c.Lookup(id)
+		switch {
+		case lerr == nil && len(matches) == 0:
+			node, id = n, n.ID
+		case lerr != nil && len(matches) == 1 && !strings.Contains(lerr.Error(), "ambiguous"):
+			unreachable, id = matches[0], matches[0].Line.ID
+		case len(matches)+boolInt(lerr == nil) > 1 || (lerr != nil && strings.Contains(lerr.Error(), "ambiguous")):
+			return a.fail(fmt.Errorf("Node reference %s matches several nodes: give more characters of the id (see 'clustercli info %s')", id, entry))
+		default:
+			return a.fail(fmt.Errorf("No such node ID %s: give the node's id (a unique prefix works) or host:port; 'clustercli info %s' lists them", id, entry))
 		}
 	}
 	if node != nil && node.Slots.Count() != 0 {
@@ -211,7 +234,7 @@ func cmdDelNode(a *app) int {
 		if n != node && n.MasterID == id {
 			m := leastReplicas(c, node)
 			if m == nil {
-				return a.fail(errors.New("no other master to re-point the replicas to"))
+				return a.fail(fmt.Errorf("no other master to re-point the replicas of %s to: add a master first ('clustercli add-node <new> %s') or delete the replicas first", id, entry))
 			}
 			repoints = append(repoints, repoint{n, m})
 			m.Replicas++
@@ -230,6 +253,7 @@ func cmdDelNode(a *app) int {
 		a.warn("Aborted: nothing was changed.")
 		return a.finish(exitProblem)
 	}
+	a.tm.skip()
 	ctx := a.ctx
 	a.info(">>> Sending CLUSTER FORGET messages to the cluster...")
 	for _, n := range c.Nodes {
@@ -248,14 +272,16 @@ func cmdDelNode(a *app) int {
 			return a.fail(fmt.Errorf("%s: CLUSTER FORGET %s: %v. The forget list expires after 60 s: re-run this command right away so the node is not re-learned", n.Addr(), id, err))
 		}
 	}
+	a.tm.mark("replicate+forget")
 	if node != nil {
 		a.info(">>> Sending CLUSTER RESET SOFT to the deleted node.")
 		if err := node.Client.Do(ctx, "CLUSTER", "RESET", "SOFT").Err(); err != nil {
-			return a.fail(fmt.Errorf("%s: CLUSTER RESET SOFT: %v", node.Addr(), err))
+			return a.fail(fmt.Errorf("%s: CLUSTER RESET SOFT: %v. The cluster has forgotten the node; run CLUSTER RESET SOFT on it yourself (or stop it) before the forget list expires in 60 s, or it will be re-learned", node.Addr(), err))
 		}
 	} else {
 		a.warn("*** The node was unreachable: when it comes back, run CLUSTER RESET SOFT on it before it rejoins, or it will be re-learned.")
 	}
+	a.tm.mark("reset")
 	doc["ok"] = true
 	return a.finish(exitOK)
 }

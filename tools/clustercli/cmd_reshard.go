@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slotkv/slotkv/tools/clustercli/internal/cluster"
@@ -44,13 +45,23 @@ func (a *app) executeTransfers(c *cluster.Cluster, ts []transfer) (*moveSummary,
 		conc = 8
 	}
 	involved := map[*cluster.Node]bool{}
-	totalKeys, totalSlots := 0, 0
+	totalSlots := 0
 	for _, t := range ts {
 		involved[t.Src], involved[t.Dst] = true, true
-		totalKeys += sum(countSlots(a.ctx, t.Src, t.Slots))
 		totalSlots += len(t.Slots)
 	}
+	// Key counts (for the progress bar) and fast-path detection need one
+	// round trip per node; they all run at once.
 	var fp move.FastPath
+	var wg sync.WaitGroup
+	counts := make([]int, len(ts))
+	for i, t := range ts {
+		wg.Add(1)
+		go func(i int, t transfer) {
+			defer wg.Done()
+			counts[i] = sum(countSlots(a.ctx, t.Src, t.Slots))
+		}(i, t)
+	}
 	if !a.p.bools["no-fast-path"] {
 		var ns []*cluster.Node
 		for n := range involved {
@@ -58,6 +69,9 @@ func (a *app) executeTransfers(c *cluster.Cluster, ts []transfer) (*moveSummary,
 		}
 		fp = move.DetectFastPath(a.ctx, ns)
 	}
+	wg.Wait()
+	totalKeys := sum(counts)
+	a.tm.mark("count keys+detect")
 	newMover := func(o move.Options) move.Mover {
 		if fp != nil {
 			return fp.NewMover(o)
@@ -75,6 +89,7 @@ func (a *app) executeTransfers(c *cluster.Cluster, ts []transfer) (*moveSummary,
 	}
 	errs := move.RunJobs(a.ctx, a.sig.Done(), mover, jobs, conc)
 	keys, slots, el := prog.Finish()
+	a.tm.mark("move")
 	s := &moveSummary{Mover: mover.Name(), Slots: slots, Keys: keys, Seconds: el.Seconds()}
 	if el > 0 {
 		s.KeysPerSec = float64(keys) / el.Seconds()
@@ -101,6 +116,7 @@ func (a *app) executeTransfers(c *cluster.Cluster, ts []transfer) (*moveSummary,
 	a.plain("Moved %d slots and %d keys in %.2fs (%.0f keys/s, %.0f slots/s) with %s.", slots, keys, el.Seconds(), s.KeysPerSec, s.SlotsPerSec, mover.Name())
 	if len(errs) == 0 {
 		a.waitAgreement(c)
+		a.tm.mark("agreement")
 	}
 	return s, len(errs) == 0
 }
@@ -108,6 +124,7 @@ func (a *app) executeTransfers(c *cluster.Cluster, ts []transfer) (*moveSummary,
 // waitAgreement waits (briefly) until every node agrees about the slots.
 func (a *app) waitAgreement(c *cluster.Cluster) {
 	deadline := time.Now().Add(10 * time.Second)
+	pl := newPoller(100 * time.Millisecond)
 	for {
 		ok, err := c.IsConfigConsistent(a.ctx)
 		if err == nil && ok {
@@ -118,7 +135,7 @@ func (a *app) waitAgreement(c *cluster.Cluster) {
 			a.warn("*** Nodes do not agree about the slots yet; they converge through the cluster bus. Run 'clustercli check %s' in a moment.", c.Nodes[0].Addr())
 			return
 		}
-		time.Sleep(100 * time.Millisecond)
+		pl.wait()
 	}
 }
 
@@ -126,7 +143,7 @@ func (a *app) waitAgreement(c *cluster.Cluster) {
 // problems, unless --force.
 func (a *app) preflight(c *cluster.Cluster, what string) (*checkResult, bool) {
 	r := a.checkCluster(c, checkOpts{quiet: true})
-	if r.OK {
+	if r.OK && len(r.Warnings) > 0 { // a node did not report cluster_state:ok
 		if err := a.waitClusterOK(c, 10*time.Second); err != nil {
 			a.errf("[ERR] %v", err)
 			r.add("state", err.Error())
@@ -151,9 +168,11 @@ func cmdReshard(a *app) int {
 		return a.fail(err)
 	}
 	defer c.Close()
+	a.tm.mark("load")
 	doc := map[string]any{"ok": false}
 	a.out = doc
 	r, ok := a.preflight(c, "resharding")
+	a.tm.mark("check")
 	doc["check"] = r
 	if !ok {
 		return a.finish(exitProblem)
@@ -202,7 +221,7 @@ func cmdReshard(a *app) int {
 			return err
 		}
 		if n == target {
-			return fmt.Errorf("*** It is not possible to use the target node as source node")
+			return fmt.Errorf("*** It is not possible to use the target node as source node: remove %s from --from", ref)
 		}
 		sources = append(sources, n)
 		return nil
@@ -228,7 +247,7 @@ func cmdReshard(a *app) int {
 			}
 		}
 	} else {
-		a.errf("--from <ids>|all is required")
+		a.errf("--from <ids>|all is required, e.g. --from all or --from 3f2a,9c1e (see 'clustercli info %s' for ids)", a.p.pos[0])
 		return exitUsage
 	}
 	if all {
@@ -240,7 +259,7 @@ func cmdReshard(a *app) int {
 		}
 	}
 	if len(sources) == 0 {
-		a.errf("*** No source nodes given, operation aborted.")
+		a.errf("*** No source nodes given, operation aborted. Give them with --from <ids>|all.")
 		return a.finish(exitProblem)
 	}
 	a.plain("\nReady to move %d slots.\n  Source nodes:", numSlots)
@@ -264,6 +283,7 @@ func cmdReshard(a *app) int {
 		a.warn("*** The sources have only %d slots to give; moving those.", len(table))
 	}
 	doc["plan"] = transfersJSON(ts)
+	a.tm.mark("plan")
 	if a.p.bools["simulate"] {
 		a.warn("--simulate: nothing was changed.")
 		doc["ok"] = true
@@ -273,6 +293,7 @@ func cmdReshard(a *app) int {
 		a.warn("Aborted: nothing was changed.")
 		return a.finish(exitProblem)
 	}
+	a.tm.skip()
 	sum, ok := a.executeTransfers(c, ts)
 	doc["result"] = sum
 	doc["ok"] = ok
@@ -325,6 +346,7 @@ func cmdRebalance(a *app) int {
 		return a.fail(err)
 	}
 	defer c.Close()
+	a.tm.mark("load")
 	doc := map[string]any{"ok": false}
 	a.out = doc
 	masters := c.Masters()
@@ -339,17 +361,17 @@ func cmdRebalance(a *app) int {
 	for _, w := range a.p.vals["weight"] {
 		name, val, ok := strings.Cut(w, "=")
 		if !ok {
-			a.errf("*** invalid input %s (want node=weight)", w)
+			a.errf("*** invalid input %s: want <node>=<weight>, e.g. --weight 3f2a=0 to drain node 3f2a...", w)
 			return exitUsage
 		}
 		f, err := strconv.ParseFloat(val, 32)
 		if err != nil || f < 0 {
-			a.errf("*** invalid weight in %s", w)
+			a.errf("*** invalid weight in %s: want a number >= 0, e.g. %s=0 to drain the node or %s=2 to give it twice the slots", w, name, name)
 			return exitUsage
 		}
 		n, err := c.Lookup(name)
 		if err != nil || n.IsReplica() {
-			a.errf("*** No such master node %s", name)
+			a.errf("*** No such master node %s: give a master's id (a unique prefix works) or host:port; 'clustercli info %s' lists them", name, a.p.pos[0])
 			return a.finish(exitProblem)
 		}
 		for _, cl := range clones {
@@ -362,12 +384,13 @@ func cmdRebalance(a *app) int {
 	if s := a.p.str("threshold"); s != "" {
 		f, err := strconv.ParseFloat(s, 32)
 		if err != nil {
-			a.errf("--threshold wants a number")
+			a.errf("--threshold wants a number (percent), e.g. --threshold 2")
 			return exitUsage
 		}
 		threshold = float32(f)
 	}
 	r, ok := a.preflight(c, "rebalancing")
+	a.tm.mark("check")
 	doc["check"] = r
 	if !ok {
 		return a.finish(exitProblem)
@@ -390,6 +413,7 @@ func cmdRebalance(a *app) int {
 		ts = append(ts, transfer{Src: src, Dst: dst, Slots: t.Slots})
 	}
 	doc["plan"] = transfersJSON(ts)
+	a.tm.mark("plan")
 	if a.p.bools["simulate"] {
 		a.warn("--simulate: nothing was changed.")
 		doc["ok"] = true
@@ -399,6 +423,7 @@ func cmdRebalance(a *app) int {
 		a.warn("Aborted: nothing was changed.")
 		return a.finish(exitProblem)
 	}
+	a.tm.skip()
 	sum, ok := a.executeTransfers(c, ts)
 	doc["result"] = sum
 	doc["ok"] = ok

@@ -142,12 +142,12 @@ func init() {
 		{name: "add-node", args: "new_host:new_port existing_host:existing_port", min: 2, max: 2,
 			summary: "add an empty node as a master (or --replica) of an existing cluster",
 			flags:   []flagDef{fReplica, fMasterID, fWaitTimeout},
-			example: "clustercli add-node 127.0.0.1:7006 127.0.0.1:7000 --replica --master-id 3f2a",
+			example: "clustercli add-node 127.0.0.1:7006 127.0.0.1:7000                            # empty master; then rebalance --use-empty-masters\n  clustercli add-node 127.0.0.1:7007 127.0.0.1:7000 --replica --master-id 3f2a   # replica of master 3f2a...",
 			run:     cmdAddNode},
 		{name: "del-node", args: "host:port node_id", min: 2, max: 2,
-			summary: "remove a node that has no slots (re-points its replicas, FORGET everywhere, RESET SOFT)",
+			summary: "remove a node that has no slots (re-points its replicas, FORGET everywhere, RESET SOFT); the node may be given by id, unique id prefix or host:port",
 			flags:   []flagDef{fSimulate},
-			example: "clustercli del-node 127.0.0.1:7000 3f2a9c...",
+			example: "clustercli rebalance 127.0.0.1:7000 --weight 3f2a=0 --yes   # first move its slots away\n  clustercli del-node 127.0.0.1:7000 3f2a --yes",
 			run:     cmdDelNode},
 		{name: "call", args: "host:port command [arg ...]", min: 2, max: -1,
 			summary: "run a command on every node",
@@ -379,7 +379,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// Commands run on a context that signals cannot cancel, so that an
 	// interrupted operation still settles what it started; long loops
 	// watch a.sig and stop at a safe point.
-	a := &app{ctx: context.WithoutCancel(ctx), sig: ctx, p: p, def: def}
+	a := &app{ctx: context.WithoutCancel(ctx), sig: ctx, p: p, def: def, tm: newTimer()}
 	a.json = p.bools["json"]
 	a.yes = p.bools["yes"] || os.Getenv("REDISCLI_CLUSTER_YES") != ""
 	a.verbose = p.bools["verbose"]

@@ -105,22 +105,14 @@ func Load(ctx context.Context, cc ConnConfig, addr string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := entry.Connect(ctx, cc); err != nil {
-		entry.Close()
-		return nil, err
-	}
-	ok, err := entry.IsClusterEnabled(ctx)
+	ok, err := entry.Open(ctx, cc)
 	if err != nil {
 		entry.Close()
-		return nil, fmt.Errorf("node %s replied with error: %w", addr, err)
+		return nil, err
 	}
 	if !ok {
 		entry.Close()
 		return nil, fmt.Errorf("node %s is not configured as a cluster node (start it with cluster-enabled yes)", addr)
-	}
-	if err := entry.LoadView(ctx); err != nil {
-		entry.Close()
-		return nil, err
 	}
 	c := &Cluster{Nodes: []*Node{entry}, Conn: cc}
 	type result struct {
@@ -172,19 +164,12 @@ func loadFriend(ctx context.Context, cc ConnConfig, l *NodeLine) (r struct {
 		return
 	}
 	n := &Node{Host: l.Host, Port: l.Port, BusPort: l.BusPort, Weight: 1}
-	if err := n.Connect(ctx, cc); err != nil {
+	if ok, err := n.Open(ctx, cc); err != nil || !ok {
 		n.Close()
+		if err == nil {
+			err = fmt.Errorf("%s is not in cluster mode", n.Addr())
+		}
 		bad(err.Error())
-		return
-	}
-	if _, err := n.IsClusterEnabled(ctx); err != nil {
-		n.Close()
-		bad(err.Error())
-		return
-	}
-	if err := n.LoadView(ctx); err != nil {
-		n.Close()
-		bad("unable to load info: " + err.Error())
 		return
 	}
 	r.node = n

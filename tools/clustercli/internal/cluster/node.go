@@ -178,13 +178,19 @@ func (n *Node) Connect(ctx context.Context, cc ConnConfig) error {
 		n.Client = cc.NewClient(net.JoinHostPort(n.Host, strconv.Itoa(n.Port)))
 	}
 	if err := n.Client.Ping(ctx).Err(); err != nil {
-		hint := ""
-		if m := err.Error(); strings.Contains(m, "NOAUTH") || strings.Contains(m, "WRONGPASS") || strings.Contains(m, "invalid password") {
-			hint = " (give the password with -a/--pass, the ACL user with --user, or set REDISCLI_AUTH)"
-		}
-		return fmt.Errorf("could not connect to %s: %w%s", n.Addr(), err, hint)
+		return connectError(n, err)
 	}
 	return nil
+}
+
+func connectError(n *Node, err error) error {
+	hint := ""
+	if m := err.Error(); strings.Contains(m, "NOAUTH") || strings.Contains(m, "WRONGPASS") || strings.Contains(m, "invalid password") {
+		hint = " (give the password with -a/--pass, the ACL user with --user, or set REDISCLI_AUTH)"
+	} else if !IsRedisError(err) {
+		hint = " (is the server running and is the address right? clustercli needs the client port, not the cluster bus port)"
+	}
+	return fmt.Errorf("could not connect to %s: %w%s", n.Addr(), err, hint)
 }
 
 // Info returns INFO <section> parsed into a map.
@@ -248,12 +254,53 @@ func (n *Node) IsEmpty(ctx context.Context) (bool, error) {
 	return ParseInfo(ci)["cluster_known_nodes"] == "1", nil
 }
 
+// Open connects (if needed) and, in a single round trip, checks that the
+// node answers, reads INFO server and INFO cluster, and loads its CLUSTER
+// NODES view: what Connect, IsClusterEnabled and LoadView do in three. It
+// reports whether cluster mode is enabled; the view is loaded only then.
+func (n *Node) Open(ctx context.Context, cc ConnConfig) (bool, error) {
+	if n.Client == nil {
+		n.Client = cc.NewClient(net.JoinHostPort(n.Host, strconv.Itoa(n.Port)))
+	}
+	var (
+		ping        *redis.StatusCmd
+		srv, cl, cn *redis.StringCmd
+	)
+	_, _ = n.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		ping = p.Ping(ctx)
+		srv = p.Info(ctx, "server")
+		cl = p.Info(ctx, "cluster")
+		cn = p.ClusterNodes(ctx)
+		return nil
+	})
+	if err := ping.Err(); err != nil {
+		return false, connectError(n, err)
+	}
+	if err := errors.Join(srv.Err(), cl.Err()); err != nil {
+		return false, fmt.Errorf("node %s replied with error: %w", n.Addr(), err)
+	}
+	info := ParseInfo(srv.Val())
+	n.RedisVersion = info["redis_version"]
+	n.SlotkvVersion = info["slotkv_version"]
+	if ParseInfo(cl.Val())["cluster_enabled"] != "1" {
+		return false, nil
+	}
+	if err := cn.Err(); err != nil {
+		return true, fmt.Errorf("%s: CLUSTER NODES: %w", n.Addr(), err)
+	}
+	return true, n.applyView(cn.Val())
+}
+
 // LoadView reads CLUSTER NODES and fills the node from its "myself" line.
 func (n *Node) LoadView(ctx context.Context) error {
 	text, err := n.Client.ClusterNodes(ctx).Result()
 	if err != nil {
 		return err
 	}
+	return n.applyView(text)
+}
+
+func (n *Node) applyView(text string) error {
 	lines, err := ParseNodes(text)
 	if err != nil {
 		return fmt.Errorf("%s: %w", n.Addr(), err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slotkv/slotkv/tools/clustercli/internal/cluster"
@@ -53,14 +55,19 @@ func DetectFastPath(ctx context.Context, nodes []*cluster.Node) FastPath {
 		}
 	}
 	for _, fp := range FastPaths {
-		ok := true
+		var no atomic.Bool
+		var wg sync.WaitGroup
 		for _, n := range nodes {
-			if !Advertises(ctx, n, fp.Command()) {
-				ok = false
-				break
-			}
+			wg.Add(1)
+			go func(n *cluster.Node) {
+				defer wg.Done()
+				if !Advertises(ctx, n, fp.Command()) {
+					no.Store(true)
+				}
+			}(n)
 		}
-		if ok {
+		wg.Wait()
+		if !no.Load() {
 			return fp
 		}
 	}
@@ -101,6 +108,10 @@ func (m *migrateSlotsMover) MoveSlots(ctx context.Context, job Job) error {
 	}
 	deadline := time.Now().Add(max(10*time.Minute, 10*m.opts.Timeout))
 	var keys, slots int64
+	// Poll quickly at first (small jobs finish in milliseconds), then every
+	// 20 ms: often enough for the progress bar and to notice the end, rare
+	// enough not to load the source.
+	pause := 2 * time.Millisecond
 	for {
 		st, err := migrationState(ctx, job.Src, job.Dst.ID, &want)
 		if err != nil {
@@ -138,7 +149,8 @@ func (m *migrateSlotsMover) MoveSlots(ctx context.Context, job Job) error {
 		if time.Now().After(deadline) {
 			return m.settle(ctx, job, fmt.Errorf("server-side migration of slots %s did not finish in time (see CLUSTER GETSLOTMIGRATIONS on %s)", cluster.FormatRanges(job.Slots), job.Src.Addr()))
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(pause)
+		pause = min(2*pause, 20*time.Millisecond)
 	}
 }
 

@@ -113,8 +113,8 @@ func (m *MigrateMover) moveWindow(ctx context.Context, job Job, win []int, fl *f
 	var tOpen, tKeys time.Duration
 	if m.Opts.Trace {
 		defer func() {
-			m.Opts.logf("window %s %s->%s: open %v, keys %v, owner %v", cluster.FormatRanges(win), src.Addr(), dst.Addr(),
-				tOpen.Round(time.Microsecond), tKeys.Round(time.Microsecond), (time.Since(t0) - tOpen - tKeys).Round(time.Microsecond))
+			m.Opts.logf("window %s %s->%s: open %v, keys %v, owner %v, MIGRATE pipeline depth %d", cluster.FormatRanges(win), src.Addr(), dst.Addr(),
+				tOpen.Round(time.Microsecond), tKeys.Round(time.Microsecond), (time.Since(t0) - tOpen - tKeys).Round(time.Microsecond), fl.depth)
 		}()
 	}
 	// 1. IMPORTING on the target.
