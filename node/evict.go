@@ -9,18 +9,30 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/slotkv/slotkv/slots"
 )
 
 // Memory accounting and eviction (maxmemory, maxmemory-policy).
 //
-// used_memory is the Go heap's object bytes (runtime/metrics), read by a
-// background goroutine every few milliseconds into an atomic, so the check
-// on the write path is one load. The heap only shrinks after a garbage
-// collection, so between collections the evictor subtracts its own estimate
-// of what it already freed. The runtime's soft memory limit is set from
-// maxmemory, so the collector runs before the process outgrows it.
+// used_memory estimates the live heap (what Redis's used_memory counts: the
+// data, not garbage waiting for the collector), from runtime/metrics read by
+// a background goroutine every few milliseconds into an atomic, so the check
+// on the write path is one load:
+//
+//	used = live heap marked by the last GC + bytes allocated since
+//	       - what eviction removed since (its own per-entry estimate)
+//
+// capped by the heap's object bytes (live + unswept garbage), which bounds
+// it before the first collection. Garbage from overwrites, DELs and
+// container edits counts as used until the next collection (an
+// overestimate that each GC corrects). Counting the heap's object bytes
+// instead would count eviction's own garbage: the evictor then removes live
+// keys to make room for dead ones (fewer keys than Redis at the same
+// maxmemory, lower hit rates) and writers had to force collections.
+// The runtime's soft memory limit is set from maxmemory, so the collector
+// keeps live data + garbage + runtime overhead near the configured size.
 //
 // Eviction samples keys from random non-empty slots (one key per slot per
 // sample), so no slot's dictionary is starved or hammered, and evicts the
@@ -32,9 +44,12 @@ import (
 // Concurrency: memState fields are atomics; evictions lock one slot at a
 // time and never run inside a command's own slot locks.
 type memState struct {
-	used      atomic.Int64 // heap object bytes at the last sample
+	used      atomic.Int64 // live heap estimate at the last sample (before freed)
 	freed     atomic.Int64 // estimated bytes evicted since the last GC
 	gcCycles  atomic.Uint64
+	sampleMu  sync.Mutex // one sampler at a time; guards gcAllocs, gcLive
+	gcAllocs  uint64     // cumulative heap allocations when the last GC was seen
+	gcLive    uint64     // live heap marked by that GC
 	peak      atomic.Int64
 	evicted   atomic.Int64 // evicted_keys
 	policy    atomic.Int32 // current policy
@@ -152,23 +167,37 @@ func (s *Server) applyMemoryConfig() {
 var memSamples = []metrics.Sample{
 	{Name: "/memory/classes/heap/objects:bytes"},
 	{Name: "/gc/cycles/total:gc-cycles"},
+	{Name: "/gc/heap/live:bytes"},
+	{Name: "/gc/heap/allocs:bytes"},
 }
 
 // sampleMemory refreshes used memory; cheap enough to run every few ms.
 func (s *Server) sampleMemory() int64 {
-	ms := make([]metrics.Sample, len(memSamples))
-	copy(ms, memSamples)
-	metrics.Read(ms)
-	used := int64(ms[0].Value.Uint64())
+	s.mem.sampleMu.Lock()
+	defer s.mem.sampleMu.Unlock()
+	var ms [4]metrics.Sample
+	copy(ms[:], memSamples)
+	metrics.Read(ms[:])
+	objects := ms[0].Value.Uint64()
+	allocs := ms[3].Value.Uint64()
 	if cyc := ms[1].Value.Uint64(); cyc != s.mem.gcCycles.Load() {
-		s.mem.gcCycles.Store(cyc)
+		// A collection finished since the last sample: its mark is the
+		// new baseline, and what eviction freed before it is accounted.
+		s.mem.gcLive, s.mem.gcAllocs = ms[2].Value.Uint64(), allocs
 		s.mem.freed.Store(0)
+		s.mem.gcCycles.Store(cyc)
 	}
-	s.mem.used.Store(used)
-	if used > s.mem.peak.Load() {
-		s.mem.peak.Store(used)
+	used := objects
+	if cyc := s.mem.gcCycles.Load(); cyc > 0 && allocs >= s.mem.gcAllocs {
+		if est := s.mem.gcLive + (allocs - s.mem.gcAllocs); est < used {
+			used = est
+		}
 	}
-	return used
+	s.mem.used.Store(int64(used))
+	if u := s.UsedMemory(); u > s.mem.peak.Load() {
+		s.mem.peak.Store(u)
+	}
+	return int64(used)
 }
 
 // UsedMemory is used_memory: heap object bytes minus what eviction has
@@ -207,7 +236,10 @@ func (s *Server) memoryLoop() {
 }
 
 // overMaxmemory runs eviction if needed and reports whether a command that
-// may grow memory must be refused with -OOM.
+// may grow memory must be refused with -OOM. As in Redis, a write is
+// refused only when nothing can be evicted (noeviction, or volatile-* with
+// no key left to evict); when eviction merely ran out of time the write
+// goes ahead.
 func (s *Server) overMaxmemory() bool {
 	max := s.Config().MaxMemory
 	if max <= 0 || s.UsedMemory() <= max {
@@ -216,40 +248,45 @@ func (s *Server) overMaxmemory() bool {
 	if replicaMode.Load() {
 		return false // replicas follow the master's deletions
 	}
-	if s.mem.policy.Load() == polNoEviction {
-		return true
-	}
 	// Evict on the writer's time (back-pressure), waiting for a concurrent
-	// evictor rather than failing the write; refuse only if nothing could be
-	// evicted.
-	s.evict(100*time.Millisecond, true)
-	if s.UsedMemory() > max {
-		// What is left over may be garbage the collector has not reclaimed
-		// yet: collect once and look again before refusing the write.
-		if last := s.mem.lastGC.Load(); nowMs()-last > 100 {
-			s.mem.lastGC.Store(nowMs())
-			runtime.GC()
-			s.sampleMemory()
+	// evictor rather than failing the write.
+	if s.evict(100*time.Millisecond, true) != evictNoVictim {
+		return false
+	}
+	// Nothing to evict: part of used memory may be garbage of DELs and
+	// overwrites that the last collection did not see. Collect (at most
+	// every 100 ms) and look again before refusing the write.
+	if last := s.mem.lastGC.Load(); nowMs()-last > 100 && s.mem.lastGC.CompareAndSwap(last, nowMs()) {
+		runtime.GC()
+		s.sampleMemory()
+		if s.evict(100*time.Millisecond, true) != evictNoVictim {
+			return false
 		}
-		s.evict(100*time.Millisecond, true)
 	}
 	return s.UsedMemory() > max
 }
 
+// evict results.
+const (
+	evictOK       = iota // under maxmemory (or no limit)
+	evictTimeout         // out of budget, still over
+	evictNoVictim        // over, and nothing can be evicted
+)
+
 // evict frees memory by policy until under maxmemory or out of budget.
 // wait makes it queue behind a running evictor instead of returning.
-func (s *Server) evict(budget time.Duration, wait bool) {
+func (s *Server) evict(budget time.Duration, wait bool) int {
 	if replicaMode.Load() {
-		return
+		return evictOK
 	}
 	pol := s.mem.policy.Load()
 	if pol == polNoEviction {
-		return
+		return evictNoVictim
 	}
 	if wait {
 		s.mem.evictMu.Lock()
 	} else if !s.mem.evictMu.TryLock() {
-		return
+		return evictTimeout
 	}
 	defer s.mem.evictMu.Unlock()
 	deadline := time.Now().Add(budget)
@@ -261,14 +298,14 @@ func (s *Server) evict(budget time.Duration, wait bool) {
 	for rounds := 0; ; rounds++ {
 		max := s.Config().MaxMemory
 		if max <= 0 || s.UsedMemory() <= max {
-			return
+			return evictOK
 		}
 		if rounds&15 == 15 && time.Now().After(deadline) {
-			return
+			return evictTimeout
 		}
 		slot, key, ok := s.pickVictim(pol, volatile, samples)
 		if !ok {
-			return // nothing evictable (e.g. volatile-* with no TTLs)
+			return evictNoVictim // e.g. volatile-* with no TTLs
 		}
 		sl := s.KS.Slot(slot)
 		sl.Lock()
@@ -383,19 +420,52 @@ func poolInsert(pool []evictCandidate, c evictCandidate) []evictCandidate {
 	return pool
 }
 
-// memUser is implemented by values that can estimate their own size.
-type memUser interface{ MemUsage() int }
+// nodeBlocks are the byte-block sizes newNode allocates after the Entry.
+var nodeBlocks = [...]int{8, 24, 40, 56, 72, 88, 104, 120, 136, 152, 168, 184, 200, 256}
 
-// estimateEntry approximates the heap bytes a key costs: map slot, key,
-// entry and value.
+// estimateEntry approximates the heap bytes a key costs: its dictionary
+// bucket (pointer + tag byte at 60-80% load), the node holding the Entry,
+// the key and a short value (see newNode), and the value's own allocation.
+// It is what eviction subtracts from used memory until the next GC, so it
+// should neither under- nor overcount (e.g. 10-byte key, 1000-byte value:
+// 16 + 80 + 1024).
 func estimateEntry(key string, e *Entry) int {
-	n := 48 + len(key) + 64
-	if e.Obj == nil {
-		n += cap(e.Str)
-	} else if mu, ok := e.Obj.(memUser); ok {
-		n += mu.MemUsage()
+	n := 16
+	inline := false
+	if e.Obj == nil && len(e.Str) > 0 {
+		base := uintptr(unsafe.Pointer(e))
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(e.Str)))
+		inline = p > base && p < base+entrySize+256
+	}
+	if len(key) >= bigKeyMark {
+		n += int(entrySize) + 24 + len(key)
 	} else {
-		n += 64
+		need := 1 + len(key)
+		if inline {
+			need += len(e.Str)
+		}
+		blk := 256
+		for _, b := range nodeBlocks {
+			if need <= b {
+				blk = b
+				break
+			}
+		}
+		n += int(entrySize) + blk
+	}
+	switch {
+	case e.Obj == nil && !inline:
+		n += cap(e.Str)
+	case e.Obj == nil:
+	default:
+		if mu, ok := e.Obj.(memUser); ok {
+			n += mu.MemUsage()
+		} else {
+			n += 64
+		}
 	}
 	return n
 }
+
+// memUser is implemented by values that can estimate their own size.
+type memUser interface{ MemUsage() int }
