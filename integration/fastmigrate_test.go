@@ -14,13 +14,14 @@ import (
 )
 
 // startMasters starts n slotkv masters on 127.0.0.1 with the slots split
-// evenly, joined with CLUSTER MEET, and waits for cluster_state:ok.
-func startMasters(t *testing.T, n int) []*Node {
+// evenly, joined with CLUSTER MEET, and waits for cluster_state:ok. args
+// are extra server flags.
+func startMasters(t *testing.T, n int, args ...string) []*Node {
 	t.Helper()
 	ctx := Ctx(t, 30*time.Second)
 	var nodes []*Node
 	for i := 0; i < n; i++ {
-		nodes = append(nodes, StartNode(t, Options{Cluster: true}))
+		nodes = append(nodes, StartNode(t, Options{Cluster: true, Args: args}))
 	}
 	per := 16384 / n
 	for i, nd := range nodes {
