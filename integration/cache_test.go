@@ -8,7 +8,7 @@ import (
 )
 
 // TestCacheWorkloadVsRedis is the issue-9 cache workload at test scale
-// (scripts/bench-cache.sh runs it at 256mb): maxmemory 32mb, allkeys-lru, a
+// (scripts/bench-cache.sh runs it at 256mb): maxmemory 64mb, allkeys-lru, a
 // writer pushing 5x maxmemory of SETs while a Zipf reader GETs and re-SETs
 // missed keys, against slotkv-server and redis-server at the same time with
 // the same seed (same requests). The writer is paced over 12 s so that
@@ -17,24 +17,27 @@ import (
 // It checks that slotkv's anonymous RSS stays within 1.3x maxmemory for the
 // whole run (sampled every 100 ms) and that its hit rate is within a few
 // points of redis-server's. VmRSS also holds the mapped executable (~11 MB
-// of file pages for slotkv-server, ~0.35x of 32mb; it is logged, and the
-// 256mb benchmark reports it).
+// of file pages for slotkv-server, 0.17x of 64mb; it is logged, and the
+// 256mb benchmark checks VmRSS). 64mb rather than 32mb: at 32mb the Go
+// runtime's fixed ~5 MB eats most of the soft limit's 20% headroom and the
+// collector runs ~60 times a second (755 GCs in 12 s, against 78 at 64mb).
+// 8000-byte values keep the request count small (42k SETs, 42k GETs).
 //
-// Tolerance: on this workload redis-server's own allkeys-random scores 2-3
-// points below its allkeys-lru, and slotkv 1-2 points below redis (at 32mb,
-// 2.9 MB of its budget is the 16384 empty slot tables, so it holds ~10%
-// fewer keys; at 256mb the gap is ~0.5 point). 6 points cannot flake on
-// noise, and catches an eviction that removes hot keys or an accounting
-// that keeps far fewer keys than maxmemory allows.
+// Tolerance: measured gaps are -0.3 to -0.7 points here (-0.5 at 256mb); a
+// build that evicts the most recently used keys scored -8.4; at 32mb
+// redis-server's own allkeys-random scores 2-3 points below its
+// allkeys-lru. 5 points cannot flake on noise (both servers get the same
+// requests, at the same time), and catches an eviction that removes hot
+// keys or an accounting that keeps far fewer keys than maxmemory allows.
 func TestCacheWorkloadVsRedis(t *testing.T) {
-	const maxmem = 32 << 20
-	args := []string{"--maxmemory", "32mb", "--maxmemory-policy", "allkeys-lru"}
+	const maxmem = 64 << 20
+	args := []string{"--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"}
 	sk := StartNode(t, Options{Args: args})
 	rd := StartRedis(t, Options{Args: args})
 
 	cfg := load.DefaultConfig()
 	cfg.MaxMemory = maxmem
-	cfg.ValueSize = 4000 // fewer requests for the same volume
+	cfg.ValueSize = 8000 // fewer requests for the same volume
 	cfg.Volume = 5
 	cfg.Pace = 12 * time.Second
 	cfg.Timeout = 60 * time.Second
@@ -73,7 +76,7 @@ func TestCacheWorkloadVsRedis(t *testing.T) {
 	if s.r.AnonMultiple > 1.3 {
 		t.Errorf("slotkv anonymous RSS peaked at %.1f MB = %.3fx maxmemory (> 1.3x)", float64(s.r.PeakAnon)/(1<<20), s.r.AnonMultiple)
 	}
-	if d := s.r.HitRate - r.r.HitRate; d < -6 {
+	if d := s.r.HitRate - r.r.HitRate; d < -5 {
 		t.Errorf("slotkv hit rate %.2f%% is %.2f points below redis-server's %.2f%%", s.r.HitRate, -d, r.r.HitRate)
 	}
 }

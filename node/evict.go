@@ -303,20 +303,9 @@ func (s *Server) evict(budget time.Duration, wait bool) int {
 		if rounds&15 == 15 && time.Now().After(deadline) {
 			return evictTimeout
 		}
-		slot, key, ok := s.pickVictim(pol, volatile, samples)
-		if !ok {
+		if !s.evictOne(pol, volatile, samples) {
 			return evictNoVictim // e.g. volatile-* with no TTLs
 		}
-		sl := s.KS.Slot(slot)
-		sl.Lock()
-		if e := sl.keys.getString(key); e != nil {
-			size := estimateEntry(key, e)
-			sl.Delete([]byte(key), nowMs())
-			s.propagate(nil, [][]byte{[]byte("DEL"), []byte(key)})
-			s.mem.freed.Add(int64(size))
-			s.mem.evicted.Add(1)
-		}
-		sl.Unlock()
 	}
 }
 
@@ -343,12 +332,12 @@ func victimScore(pol int32, e *Entry, now int64) float64 {
 	return rand.Float64()
 }
 
-// pickVictim refills the eviction pool (Redis's evictionPoolPopulate: the
+// evictOne refills the eviction pool (Redis's evictionPoolPopulate: the
 // best candidates survive across rounds, which makes the approximation much
 // closer to true LRU/LFU/TTL order) with one key from each of `samples`
-// random non-empty slots, then pops the best candidate still present.
-// Caller holds mem.evictMu.
-func (s *Server) pickVictim(pol int32, volatile bool, samples int) (int, string, bool) {
+// random non-empty slots, then pops the best candidate still present and
+// evicts it; false if there was nothing to evict. Caller holds mem.evictMu.
+func (s *Server) evictOne(pol int32, volatile bool, samples int) bool {
 	now := nowMs()
 	found := 0
 	start := rand.IntN(slots.N)
@@ -372,28 +361,33 @@ func (s *Server) pickVictim(pol int32, volatile bool, samples int) (int, string,
 	}
 	for len(s.mem.pool) > 0 {
 		best := s.mem.pool[0]
-		s.mem.pool = s.mem.pool[1:]
+		s.mem.pool = s.mem.pool[:copy(s.mem.pool, s.mem.pool[1:])]
 		sl := s.KS.Slot(best.slot)
 		sl.Lock()
 		e := sl.keys.getString(best.key)
-		ok := e != nil && (!volatile || e.Exp != 0)
-		var cur float64
-		if ok {
-			cur = victimScore(pol, e, now)
-		}
-		sl.Unlock()
-		if !ok {
+		if e == nil || (volatile && e.Exp == 0) {
+			sl.Unlock()
 			continue
 		}
 		// The key may have been used since it was pooled: rescore it and
 		// put it back if another candidate is now a better victim.
+		cur := victimScore(pol, e, now)
 		if len(s.mem.pool) > 0 && cur < s.mem.pool[0].score && pol != polAllkeysRandom && pol != polVolatileRandom {
+			sl.Unlock()
 			s.mem.pool = poolInsert(s.mem.pool, evictCandidate{best.slot, best.key, cur})
 			continue
 		}
-		return best.slot, best.key, true
+		// Evict it under the same lock (no second lookup).
+		size := estimateEntry(best.key, e)
+		key := []byte(best.key)
+		sl.Delete(key, now)
+		s.propagate(nil, [][]byte{[]byte("DEL"), key})
+		s.mem.freed.Add(int64(size))
+		s.mem.evicted.Add(1)
+		sl.Unlock()
+		return true
 	}
-	return 0, "", false
+	return false
 }
 
 // poolInsert keeps the 16 best candidates, best first, without duplicates.
