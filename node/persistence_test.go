@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -851,4 +852,47 @@ func TestAOFAutoRewrite(t *testing.T) {
 	p.closeOnShutdown()
 	s2, _ := newTestPersistence(t, dir, edit)
 	sameData(t, want, dumpServer(s2))
+}
+
+// appendfsync always: a reply is released only once the fdatasync of the
+// batch holding its write has returned, and concurrent writers share
+// batches (fewer fdatasyncs than writes).
+func TestAOFAlwaysRepliesAfterFdatasync(t *testing.T) {
+	var durable, syncs atomic.Int64
+	aofSyncedHook = func(end int64) {
+		syncs.Add(1)
+		for {
+			d := durable.Load()
+			if end <= d || durable.CompareAndSwap(d, end) {
+				return
+			}
+		}
+	}
+	t.Cleanup(func() { aofSyncedHook = nil })
+	dir := t.TempDir()
+	s, _ := newTestPersistence(t, dir, func(c *Config) { c.AppendOnly = true; c.AppendFsync = "always" })
+	const writers, each = 16, 100
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			c := testClient(s)
+			for i := 0; i < each; i++ {
+				run(s, c, "SET", fmt.Sprintf("w%d:%d", w, i), "x")
+				if c.AckOff.Load() > durable.Load() {
+					bad.Add(1)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if bad.Load() > 0 {
+		t.Fatalf("%d replies released before their write was fdatasync'ed", bad.Load())
+	}
+	t.Logf("%d writes, %d fdatasyncs", writers*each, syncs.Load())
+	if syncs.Load() == 0 || syncs.Load() >= writers*each {
+		t.Fatalf("%d fdatasyncs for %d concurrent writes: no group commit", syncs.Load(), writers*each)
+	}
 }
