@@ -297,6 +297,9 @@ func (s *Server) fullSync(rc *replicaConn) {
 	c.asyncMu.Lock()
 	fw := &fullSyncWriter{w: bufio.NewWriterSize(&deadlineWriter{c: c.conn}, 256<<10)}
 	var startOff int64
+	fw.started = func() {
+		s.Log.Info("starting full resynchronization", "replica", c.Addr, "offset", startOff)
+	}
 	st, err := s.WriteSnapshot(fw, snapshotAux("fullsync"), func() {
 		// All slot locks are held: no write is in flight, so this offset is
 		// exactly the state the cut captures. From here on the replica's
@@ -334,10 +337,11 @@ func (s *Server) fullSync(rc *replicaConn) {
 // header) until the cut set line (+FULLRESYNC with the cut's offset), which
 // must reach the replica first.
 type fullSyncWriter struct {
-	w    *bufio.Writer
-	line string
-	head []byte
-	sent bool
+	w       *bufio.Writer
+	line    string
+	head    []byte
+	sent    bool
+	started func() // runs once, just before line is written
 }
 
 func (f *fullSyncWriter) Write(p []byte) (int, error) {
@@ -347,6 +351,9 @@ func (f *fullSyncWriter) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 		f.sent = true
+		if f.started != nil {
+			f.started()
+		}
 		if _, err := f.w.WriteString(f.line); err != nil {
 			return 0, err
 		}
