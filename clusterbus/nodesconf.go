@@ -99,8 +99,11 @@ func (s *state) describeNode(n *node, forFile bool, now time.Time) string {
 		sb.WriteString("disconnected")
 	}
 	if n.isMaster() {
-		b := s.slotsOf(n)
-		for _, r := range b.ranges() {
+		rs := s.renderRanges[n]
+		if s.renderRanges == nil {
+			rs = s.rangesOf(n)
+		}
+		for _, r := range rs {
 			sb.WriteByte(' ')
 			sb.WriteString(strconv.Itoa(int(r.start)))
 			if r.end != r.start {
@@ -128,6 +131,8 @@ func (s *state) linkUp(n *node, now time.Time) bool {
 // renderConfig renders the whole nodes.conf, myself first.
 func (s *state) renderConfig() []byte {
 	now := time.Now()
+	s.renderRanges = s.allRanges()
+	defer func() { s.renderRanges = nil }()
 	var sb strings.Builder
 	sb.WriteString(s.describeNode(s.myself, true, now))
 	sb.WriteByte('\n')

@@ -209,13 +209,15 @@ type state struct {
 	foSt foState // failover.go: elections, votes, manual failover
 
 	// effects of the current locked section
-	out          []outMsg
-	lost         []int
-	roleChanged  bool
-	tableDirty   bool
-	saveDirty    bool
-	forceSave    bool
-	lightSave    bool // save before replying, without fsync (SETSLOT)
+	out         []outMsg
+	lost        []int
+	roleChanged bool
+	tableDirty  bool
+	saveDirty   bool
+	forceSave   bool
+	lightSave   bool // save before replying, without fsync (SETSLOT)
+	// renderRanges holds every owner's ranges while renderConfig runs.
+	renderRanges map[*node][]slotRange
 	ownerSave    bool // slot owners learned from a peer: saved in the background, without fsync
 	stateChanged bool
 }
@@ -313,6 +315,42 @@ func (s *state) slotsOf(n *node) slotBits {
 		}
 	}
 	return b
+}
+
+// rangesOf returns the slot ranges n owns, in one pass over the owners.
+func (s *state) rangesOf(n *node) []slotRange {
+	var out []slotRange
+	start := -1
+	for j := 0; j <= NumSlots; j++ {
+		if j < NumSlots && s.owner[j] == n {
+			if start < 0 {
+				start = j
+			}
+		} else if start >= 0 {
+			out = append(out, slotRange{uint16(start), uint16(j - 1)})
+			start = -1
+		}
+	}
+	return out
+}
+
+// allRanges returns every owner's slot ranges in one pass (renderConfig
+// would otherwise scan the 16384 owners twice per master).
+func (s *state) allRanges() map[*node][]slotRange {
+	m := make(map[*node][]slotRange)
+	cur, start := s.owner[0], 0
+	for j := 1; j <= NumSlots; j++ {
+		if j < NumSlots && s.owner[j] == cur {
+			continue
+		}
+		if cur != nil {
+			m[cur] = append(m[cur], slotRange{uint16(start), uint16(j - 1)})
+		}
+		if j < NumSlots {
+			cur, start = s.owner[j], j
+		}
+	}
+	return m
 }
 
 func (s *state) countSlots(n *node) int {
@@ -446,8 +484,7 @@ func (s *state) buildSelfRecord() *record {
 		configEpoch: me.configEpoch, currentEpoch: s.currentEpoch,
 	}
 	if me.isMaster() {
-		b := s.slotsOf(me)
-		r.slots = b.ranges()
+		r.slots = s.rangesOf(me)
 	} else {
 		r.masterID = me.masterID
 	}
@@ -1145,6 +1182,14 @@ func (s *state) endpointHost(n *node) string {
 	return n.ip
 }
 
+// noneSlots is a slot array with every entry redirect.None.
+var noneSlots = func() (a [NumSlots]uint16) {
+	for i := range a {
+		a[i] = redirect.None
+	}
+	return a
+}()
+
 func (s *state) buildTable() *redirect.Table {
 	nodes := s.sortedNodes()
 	t := &redirect.Table{Nodes: make([]redirect.Node, len(nodes)), Master: redirect.None,
@@ -1180,10 +1225,19 @@ func (s *state) buildTable() *redirect.Table {
 		last, lastIdx = n, i
 		return i
 	}
+	t.Migrating, t.Importing = noneSlots, noneSlots
 	for j := 0; j < NumSlots; j++ {
-		t.Owner[j] = look(s.owner[j])
-		t.Migrating[j] = look(s.migrating[j])
-		t.Importing[j] = look(s.importing[j])
+		if o := s.owner[j]; o == last {
+			t.Owner[j] = lastIdx
+		} else {
+			t.Owner[j] = look(o)
+		}
+		if m := s.migrating[j]; m != nil {
+			t.Migrating[j] = look(m)
+		}
+		if i := s.importing[j]; i != nil {
+			t.Importing[j] = look(i)
+		}
 	}
 	return t
 }
