@@ -211,7 +211,8 @@ func (c *Client) flush() error {
 	if h := c.srv.FlushHook; h != nil {
 		h(c)
 	}
-	if c.async.Load() {
+	async := c.async.Load()
+	if async {
 		if queued, err := pubsubFlush(c); queued { // subscribers: pubsub.go's writer goroutine
 			return err
 		}
@@ -223,7 +224,7 @@ func (c *Client) flush() error {
 	}
 	var err error
 	if c.raw != nil {
-		err = c.raw.write(c.W.B)
+		err = c.raw.write(c.W.B, !async)
 	} else {
 		_, err = c.conn.Write(c.W.B)
 	}
@@ -364,12 +365,20 @@ func (r *rawIO) peerClosed() (closed, ok bool) {
 	return false, true
 }
 
-// write writes all of b.
-func (r *rawIO) write(b []byte) error {
+// write writes all of b. With sole set (no other goroutine writes to the
+// socket: the client is not async), inside serveRaw's callback, it first
+// writes with raw write(2) calls on the fd the callback holds, without
+// RawConn.Write's write lock and poll preparation; RawConn.Write (which
+// waits for writability) only takes what the socket buffer did not.
+func (r *rawIO) write(b []byte, sole bool) error {
 	if len(b) == 0 {
 		return nil
 	}
 	r.wbuf, r.werr = b, nil
+	if sole && r.fd != ^uintptr(0) && r.writeFn(r.fd) {
+		r.wbuf = nil
+		return r.werr
+	}
 	err := r.rc.Write(r.writeFn)
 	r.wbuf = nil
 	if err != nil {
