@@ -57,6 +57,7 @@ type memState struct {
 	evictMu   sync.Mutex   // one evictor at a time; guards pool
 	pool      []evictCandidate
 	lastGC    atomic.Int64 // unix ms of the last collection forced by the write path
+	gcMu      sync.Mutex   // serialises those collections
 	startOnce sync.Once
 }
 
@@ -256,12 +257,17 @@ func (s *Server) overMaxmemory() bool {
 	// Nothing to evict: part of used memory may be garbage of DELs and
 	// overwrites that the last collection did not see. Collect (at most
 	// every 100 ms) and look again before refusing the write.
-	if last := s.mem.lastGC.Load(); nowMs()-last > 100 && s.mem.lastGC.CompareAndSwap(last, nowMs()) {
+	// Writers arriving during that collection wait for its figures (after
+	// FLUSHALL, used memory stays high until a GC: no write may fail then).
+	s.mem.gcMu.Lock()
+	if nowMs()-s.mem.lastGC.Load() > 100 {
 		runtime.GC()
 		s.sampleMemory()
-		if s.evict(100*time.Millisecond, true) != evictNoVictim {
-			return false
-		}
+		s.mem.lastGC.Store(nowMs())
+	}
+	s.mem.gcMu.Unlock()
+	if s.evict(100*time.Millisecond, true) != evictNoVictim {
+		return false
 	}
 	return s.UsedMemory() > max
 }
