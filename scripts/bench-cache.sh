@@ -22,7 +22,7 @@ SK_ENV=${SK_ENV:-}
 POLICY=${POLICY:-allkeys-lru}
 SK_BIN=${SK_BIN:-bin/slotkv-server}   # make bench builds it
 freeport() { local p; for p in $(shuf -i 30000-39000 -n 50); do
-  redis-cli -p $p ping >/dev/null 2>&1 || { echo $p; return; }; done; }
+  ss -Htan "( sport = :$p )" | grep -q . || { echo $p; return; }; done; }
 tmp=$(mktemp -d)
 PID=
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -43,7 +43,7 @@ run() {
   fi
   PID=$!
   for i in $(seq 1 300); do redis-cli -p $port ping >/dev/null 2>&1 && break; sleep 0.05; done
-  redis-cli -p $port ping >/dev/null 2>&1 || { echo "$label failed to start on $port"; exit 1; }
+  redis-cli -p $port ping >/dev/null 2>&1 || { echo "$label failed to start on $port:"; tail -5 "$tmp/$label$r"/*.log; exit 1; }
   "$tmp/cacheload" -addr 127.0.0.1:$port -pid $PID -maxmemory $MAXMEM -volume $VOLUME -value $VALUE \
     -seed $SEED -label $label -json $ARGS > "$tmp/$label$r.json"
   kill $PID; wait $PID 2>/dev/null || true; PID=
