@@ -85,7 +85,12 @@ func TestWholeSlotMigration(t *testing.T) {
 	var ops atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	// incrs[w][k] counts worker w's acknowledged INCRs of its key k: the
+	// counters must end with exactly those values (no write lost or doubled
+	// by the move).
+	incrs := make([][]int64, 4)
 	for w := 0; w < 4; w++ {
+		incrs[w] = make([]int64, 5000)
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
@@ -98,7 +103,13 @@ func TestWholeSlotMigration(t *testing.T) {
 				k := "live:" + strconv.Itoa(w) + ":" + strconv.Itoa(i%5000)
 				var err error
 				if i%2 == 0 {
-					err = cc.Incr(ctx, k).Err()
+					var n int64
+					if n, err = cc.Incr(ctx, k).Result(); err == nil {
+						incrs[w][i%5000]++
+						if n != incrs[w][i%5000] {
+							t.Errorf("INCR %s = %d, want %d", k, n, incrs[w][i%5000])
+						}
+					}
 				} else {
 					err = cc.Get(ctx, "key:"+strconv.Itoa((i*7919)%N)).Err()
 				}
@@ -164,6 +175,16 @@ func TestWholeSlotMigration(t *testing.T) {
 		for j, c := range cmds {
 			if v, err := c.Result(); err != nil || v != strconv.Itoa(i+j) {
 				t.Fatalf("key:%d = %q, %v after migration", i+j, v, err)
+			}
+		}
+	}
+	for w := range incrs {
+		for k, want := range incrs[w] {
+			if want == 0 {
+				continue
+			}
+			if got, err := cc.Get(ctx, "live:"+strconv.Itoa(w)+":"+strconv.Itoa(k)).Int64(); err != nil || got != want {
+				t.Fatalf("live:%d:%d = %d, %v; %d INCRs were acknowledged", w, k, got, err, want)
 			}
 		}
 	}

@@ -124,6 +124,44 @@ func (c *Conn) Pipeline(cmds [][][]byte, timeout time.Duration) ([]Reply, error)
 	return out, nil
 }
 
+// Send writes b, a pipeline of commands already encoded, within timeout.
+// Its replies are read later with Receive, in order; a caller may Send the
+// next pipeline before receiving the previous one's replies (two in flight).
+// An I/O error leaves the connection unusable (caller closes it).
+func (c *Conn) Send(b []byte, timeout time.Duration) error {
+	c.c.SetWriteDeadline(time.Now().Add(timeout))
+	defer c.c.SetWriteDeadline(time.Time{})
+	if _, err := c.c.Write(b); err != nil {
+		return &IOError{Op: "writing to", Err: err}
+	}
+	return nil
+}
+
+// Receive reads n simple replies into out (appended), within timeout. Only
+// error replies allocate.
+func (c *Conn) Receive(n int, timeout time.Duration, out []Reply) ([]Reply, error) {
+	c.c.SetReadDeadline(time.Now().Add(timeout))
+	defer c.c.SetReadDeadline(time.Time{})
+	for i := 0; i < n; i++ {
+		line, err := c.rd.ReadSlice('\n')
+		if err != nil {
+			return out, &IOError{Op: "reading from", Err: err}
+		}
+		if len(line) < 3 {
+			return out, ErrProtocol
+		}
+		switch line[0] {
+		case '+', ':':
+			out = append(out, Reply{OK: true})
+		case '-':
+			out = append(out, Reply{Err: string(line[1 : len(line)-2])})
+		default:
+			return out, ErrProtocol
+		}
+	}
+	return out, nil
+}
+
 // SelectDB records the target db after a successful SELECT.
 func (c *Conn) SelectDB(db int) { c.lastDB = db }
 

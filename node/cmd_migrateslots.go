@@ -3,8 +3,11 @@ package node
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slotkv/slotkv/clusterbus"
@@ -30,7 +33,7 @@ import (
 // redis-cli's key-by-key MIGRATE — only without a round trip per ten keys.
 
 const (
-	fastGroupSlots = 256     // slots opened/handed over per round trip
+	fastGroupSlots = 1024    // slots opened/handed over per round trip
 	fastBatchKeys  = 2000    // keys per RESTORE pipeline
 	fastBatchBytes = 8 << 20 // payload bytes per RESTORE pipeline
 )
@@ -198,33 +201,35 @@ func cmdMigrateSlots(c *Client) {
 // runFastMigration drives one job to a terminal state.
 func (s *Server) runFastMigration(job *migrate.Job, b *clusterbus.Bus, me string) {
 	start := time.Now()
-	pool := s.migratePool()
-	conn, err := pool.Get(job.Endpoint, 5*time.Second)
-	if err != nil {
-		job.Fail(fmt.Errorf("connecting to %s: %v", job.Endpoint, err))
-		s.Log.Warn("whole-slot migration failed", "job", job.ID, "err", job.Err())
-		return
-	}
-	defer conn.Close() // dedicated to the job, not returned to the pool
 	timeout := 60 * time.Second
-	if pass := s.Config().MasterAuth; pass != "" {
-		args := [][]byte{[]byte("AUTH"), []byte(pass)}
-		if u := s.Config().MasterUser; u != "" {
-			args = [][]byte{[]byte("AUTH"), []byte(u), []byte(pass)}
+	// Keys travel over several connections at once (contiguous sub-ranges
+	// of each group), so the target restores them on several cores.
+	n := min(max(runtime.GOMAXPROCS(0), 2), 8)
+	st := &fastStats{}
+	movers := make([]*fastMover, 0, n)
+	defer func() {
+		for _, mv := range movers {
+			mv.conn.Close() // dedicated to the job, not returned to the pool
 		}
-		if r, err := conn.Pipeline([][][]byte{args}, timeout); err != nil || !r[0].OK {
-			job.Fail(fmt.Errorf("AUTH on target refused"))
+	}()
+	for range n {
+		conn, err := s.dialMigrationTarget(job.Endpoint, timeout)
+		if err != nil {
+			job.Fail(err)
+			s.Log.Warn("whole-slot migration failed", "job", job.ID, "err", job.Err())
 			return
 		}
+		movers = append(movers, &fastMover{s: s, job: job, conn: conn, timeout: timeout, stats: st})
 	}
 	all := job.Slots()
+	sort.Ints(all) // batches lock slots in ascending order
 	for g := 0; g < len(all); g += fastGroupSlots {
 		group := all[g:min(g+fastGroupSlots, len(all))]
 		if job.Cancelled() {
 			job.Advance(migrate.Cancelled)
 			break
 		}
-		if err := s.fastMoveGroup(job, b, conn, me, group, timeout); err != nil {
+		if err := s.fastMoveGroup(job, b, movers, st, me, group, timeout); err != nil {
 			job.Fail(err)
 			s.Log.Warn("whole-slot migration failed; open slots can be closed with clustercli fix / redis-cli --cluster fix",
 				"job", job.ID, "err", err, "slots_done", job.SlotsDone.Load())
@@ -235,12 +240,42 @@ func (s *Server) runFastMigration(job *migrate.Job, b *clusterbus.Bus, me string
 	el := time.Since(start)
 	s.Log.Info("whole-slot migration finished", "job", job.ID, "state", job.State().String(), "slots", job.SlotsDone.Load(),
 		"keys", job.KeysMoved.Load(), "bytes", job.BytesMoved.Load(), "took", el.Round(time.Millisecond),
-		"keys_per_sec", int(float64(job.KeysMoved.Load())/el.Seconds()))
+		"keys_per_sec", int(float64(job.KeysMoved.Load())/el.Seconds()), "streams", n,
+		"opening", st.open.Round(time.Millisecond), "moving", st.moving.Round(time.Millisecond),
+		"handing_over", st.handoff.Round(time.Millisecond), "batches", st.batches.Load())
+}
+
+// fastStats are a job's phase durations and batch count, logged at the end.
+type fastStats struct {
+	open, moving, handoff time.Duration
+	batches               atomic.Int64
+}
+
+// dialMigrationTarget opens a dedicated, authenticated connection to addr.
+func (s *Server) dialMigrationTarget(addr string, timeout time.Duration) (*migrate.Conn, error) {
+	conn, err := s.migratePool().Get(addr, 5*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %v", addr, err)
+	}
+	if pass := s.Config().MasterAuth; pass != "" {
+		args := [][]byte{[]byte("AUTH"), []byte(pass)}
+		if u := s.Config().MasterUser; u != "" {
+			args = [][]byte{[]byte("AUTH"), []byte(u), []byte(pass)}
+		}
+		if r, err := conn.Pipeline([][][]byte{args}, timeout); err != nil || !r[0].OK {
+			conn.Close()
+			return nil, fmt.Errorf("AUTH on target refused")
+		}
+	}
+	return conn, nil
 }
 
 // fastMoveGroup opens, moves and hands over one group of slots.
-func (s *Server) fastMoveGroup(job *migrate.Job, b *clusterbus.Bus, conn *migrate.Conn, me string, group []int, timeout time.Duration) error {
+func (s *Server) fastMoveGroup(job *migrate.Job, b *clusterbus.Bus, movers []*fastMover, st *fastStats, me string, group []int, timeout time.Duration) error {
+	conn := movers[0].conn
 	job.Advance(migrate.Opening)
+	t0 := time.Now()
+	defer func() { st.handoff += time.Since(t0) }()
 	if err := pipelineOK(conn, [][][]byte{setSlotsCmd("IMPORTING", me, group)}, timeout); err != nil {
 		return fmt.Errorf("opening slots on the target: %w", err)
 	}
@@ -249,16 +284,27 @@ func (s *Server) fastMoveGroup(job *migrate.Job, b *clusterbus.Bus, conn *migrat
 		return fmt.Errorf("SETSLOT MIGRATING: %v", err)
 	}
 	job.Advance(migrate.Moving)
-	for _, sl := range group {
-		for {
-			n, err := s.fastMoveBatch(job, conn, sl, timeout)
-			if err != nil {
-				return fmt.Errorf("moving slot %d: %w", sl, err)
-			}
-			if n == 0 {
-				break
-			}
+	t1 := time.Now()
+	st.open += t1.Sub(t0)
+	errs := make([]error, len(movers))
+	var wg sync.WaitGroup
+	per := (len(group) + len(movers) - 1) / len(movers)
+	for i, mv := range movers {
+		part := group[min(i*per, len(group)):min((i+1)*per, len(group))]
+		if len(part) == 0 {
+			continue
 		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = mv.moveKeys(part)
+		}()
+	}
+	wg.Wait()
+	t0 = time.Now()
+	st.moving += t0.Sub(t1)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("moving keys: %w", err)
 	}
 	job.Advance(migrate.Handoff)
 	if err := pipelineOK(conn, [][][]byte{setSlotsCmd("NODE", job.Target, group)}, timeout); err != nil {
@@ -292,73 +338,222 @@ func (s *Server) closeOpened(b *clusterbus.Bus, conn *migrate.Conn, group []int,
 	conn.Pipeline([][][]byte{setSlotsCmd("STABLE", "-", group)}, timeout)
 }
 
-// fastMoveBatch sends one batch of slot sl's keys and deletes what the
-// target acknowledged. The slot stays locked for the batch's round trip.
-func (s *Server) fastMoveBatch(job *migrate.Job, conn *migrate.Conn, sl int, timeout time.Duration) (int, error) {
-	slot := s.KS.Slot(sl)
-	slot.Lock()
-	defer slot.Unlock()
-	if slot.Len() == 0 {
-		return 0, nil
+// fastMover streams the keys of a group of slots to the target as
+// pipelined RESTORE-ASKING batches. A batch takes keys from consecutive
+// slots (a few dozen keys per slot make one batch span a hundred slots, so
+// the move costs a round trip per 2000 keys rather than one per slot) and
+// keeps those slots locked — in ascending order, like every multi-slot
+// locker — until the target has acknowledged the batch, so a key cannot
+// change between being sent and being deleted here. Two batches are in
+// flight: the next one is built and written while the target still works
+// on the previous one, so neither side waits for the other's scheduling.
+// Buffers are reused across batches.
+type fastMover struct {
+	s       *Server
+	job     *migrate.Job
+	conn    *migrate.Conn
+	timeout time.Duration
+	payload []byte // scratch for one DUMP payload
+	num     [20]byte
+	delArgv [][]byte
+	batches [2]fastBatch
+	stats   *fastStats
+}
+
+// fastBatch is one pipelined exchange.
+type fastBatch struct {
+	buf     []byte     // the pipeline
+	keys    []string   // keys sent, in order
+	owner   []int      // index into locked of each key's slot
+	dead    [][]string // per locked slot: expired keys to drop
+	locked  []*Slot    // slots held until the batch is acknowledged
+	partial bool       // the last locked slot has keys left for the next batch
+	replies []migrate.Reply
+	size    int
+	now     int64
+}
+
+func (b *fastBatch) reset(now int64) {
+	b.buf, b.keys, b.owner, b.locked, b.size, b.partial, b.now = b.buf[:0], b.keys[:0], b.owner[:0], b.locked[:0], 0, false, now
+}
+
+func (b *fastBatch) full() bool { return len(b.keys) >= fastBatchKeys || b.size >= fastBatchBytes }
+
+func (b *fastBatch) unlock() {
+	for _, sl := range b.locked {
+		sl.Unlock()
 	}
-	now := nowMs()
-	var keys []string
-	var cmds [][][]byte
-	size := 0
-	var encErr error
-	slot.Each(func(key string, e *Entry) bool {
-		if e.Exp != 0 && e.Exp <= now {
-			return true // expired: dropped below, never sent
+	b.locked = b.locked[:0]
+}
+
+// build locks slots from group[i:] and encodes their keys until the batch
+// is full; it returns the index of the first slot not finished.
+func (m *fastMover) build(b *fastBatch, group []int, i int) (int, error) {
+	b.reset(nowMs())
+	for i < len(group) && !b.full() {
+		slot := m.s.KS.Slot(group[i])
+		slot.Lock()
+		li := len(b.locked)
+		b.locked = append(b.locked, slot)
+		if li < len(b.dead) {
+			b.dead[li] = b.dead[li][:0]
+		} else {
+			b.dead = append(b.dead, nil)
 		}
-		payload, err := AppendDumpPayload(nil, e)
+		more, err := m.fill(b, slot, li)
 		if err != nil {
-			encErr = err
+			return i, err
+		}
+		if more {
+			b.partial = true
+			return i, nil // a big slot continues in the next batch
+		}
+		i++
+	}
+	return i, nil
+}
+
+// fill encodes keys of slot (locked, recorded as b.locked[li]) until the
+// batch is full; it reports whether the slot has keys left.
+func (m *fastMover) fill(b *fastBatch, slot *Slot, li int) (more bool, err error) {
+	slot.Each(func(key string, e *Entry) bool {
+		if b.full() {
+			more = true
+			return false
+		}
+		if e.Exp != 0 && e.Exp <= b.now {
+			b.dead[li] = append(b.dead[li], key) // expired: dropped here, never sent
+			return true
+		}
+		m.payload, err = AppendDumpPayload(m.payload[:0], e)
+		if err != nil {
 			return false
 		}
 		ttl := int64(0)
 		if e.Exp != 0 {
-			ttl = e.Exp - now
-			if ttl < 1 {
-				ttl = 1
+			ttl = max(e.Exp-b.now, 1)
+		}
+		b.buf = append(b.buf, "*5\r\n$14\r\nRESTORE-ASKING\r\n"...)
+		b.buf = appendBulkString(b.buf, key)
+		b.buf = appendBulkBytes(b.buf, strconv.AppendInt(m.num[:0], ttl, 10))
+		b.buf = appendBulkBytes(b.buf, m.payload)
+		b.buf = append(b.buf, "$7\r\nREPLACE\r\n"...)
+		b.keys = append(b.keys, key)
+		b.owner = append(b.owner, li)
+		b.size += len(m.payload) + len(key)
+		return true
+	})
+	return more, err
+}
+
+func appendBulkString(b []byte, s string) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, s...)
+	return append(b, '\r', '\n')
+}
+
+func appendBulkBytes(b []byte, p []byte) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(p)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, p...)
+	return append(b, '\r', '\n')
+}
+
+// moveKeys moves every key of group (ascending slots) to the target, with
+// up to two batches in flight. On error every slot is unlocked; keys not
+// acknowledged stay here (the slots stay open for fix).
+func (m *fastMover) moveKeys(group []int) (err error) {
+	var prev *fastBatch
+	defer func() {
+		if prev != nil {
+			prev.unlock()
+		}
+	}()
+	i, k := 0, 0
+	for i < len(group) || prev != nil {
+		var cur *fastBatch
+		if i < len(group) {
+			if prev != nil && prev.partial {
+				// The next slot is still locked by prev: finish it first.
+				p := prev
+				prev = nil
+				if err := m.finish(p); err != nil {
+					return err
+				}
+			}
+			cur = &m.batches[k]
+			k ^= 1
+			if i, err = m.build(cur, group, i); err == nil && len(cur.keys) > 0 {
+				err = m.conn.Send(cur.buf, m.timeout)
+				m.stats.batches.Add(1)
+			}
+			if err != nil {
+				cur.unlock()
+				if prev != nil { // delete what the target did acknowledge
+					p := prev
+					prev = nil
+					m.finish(p)
+				}
+				return err
 			}
 		}
-		cmds = append(cmds, [][]byte{[]byte("RESTORE-ASKING"), []byte(key), []byte(strconv.FormatInt(ttl, 10)), payload, []byte("REPLACE")})
-		keys = append(keys, key)
-		size += len(payload) + len(key)
-		return len(keys) < fastBatchKeys && size < fastBatchBytes
-	})
-	if encErr != nil {
-		return 0, encErr
-	}
-	if len(keys) == 0 {
-		// Only expired keys are left: expire them now.
-		var dead []string
-		slot.Each(func(key string, e *Entry) bool { dead = append(dead, key); return true })
-		for _, k := range dead {
-			slot.Delete([]byte(k), now)
-			s.propagate(nil, [][]byte{[]byte("DEL"), []byte(k)})
+		if prev != nil {
+			p := prev
+			prev = nil
+			if err := m.finish(p); err != nil {
+				if cur != nil {
+					cur.unlock()
+				}
+				return err
+			}
 		}
-		return len(dead), nil
+		prev = cur
 	}
-	replies, err := conn.Pipeline(cmds, timeout)
-	for i, r := range replies {
-		if !r.OK {
-			continue
+	return nil
+}
+
+// finish reads the batch's replies, then deletes (and propagates DEL for)
+// every key the target acknowledged and every expired key met, and unlocks
+// the batch's slots.
+func (m *fastMover) finish(b *fastBatch) error {
+	defer b.unlock()
+	var err error
+	b.replies = b.replies[:0]
+	if len(b.keys) > 0 {
+		b.replies, err = m.conn.Receive(len(b.keys), m.timeout, b.replies)
+	}
+	acked := 0
+	for li, slot := range b.locked {
+		m.delArgv = append(m.delArgv[:0], []byte("DEL"))
+		for _, k := range b.dead[li] {
+			slot.Delete([]byte(k), b.now)
+			m.delArgv = append(m.delArgv, []byte(k))
 		}
-		slot.Delete([]byte(keys[i]), now)
-		s.propagate(nil, [][]byte{[]byte("DEL"), []byte(keys[i])})
-		job.KeysMoved.Add(1)
+		for ki := range b.replies {
+			if b.owner[ki] == li && b.replies[ki].OK {
+				slot.Delete([]byte(b.keys[ki]), b.now)
+				m.delArgv = append(m.delArgv, []byte(b.keys[ki]))
+				acked++
+			}
+		}
+		if len(m.delArgv) > 1 {
+			m.s.propagate(nil, m.delArgv)
+		}
 	}
-	job.BytesMoved.Add(int64(size))
+	m.job.KeysMoved.Add(int64(acked))
+	m.job.BytesMoved.Add(int64(b.size))
 	if err != nil {
-		return 0, err
+		return err
 	}
-	for _, r := range replies {
+	for _, r := range b.replies {
 		if !r.OK {
-			return 0, errors.New("target replied: " + r.Err)
+			return errors.New("target replied: " + r.Err)
 		}
 	}
-	return len(keys), nil
+	return nil
 }
 
 func pipelineOK(conn *migrate.Conn, cmds [][][]byte, timeout time.Duration) error {
