@@ -283,7 +283,7 @@ func mainFailover(args []string) error {
 			n.resetClient()
 		}
 	}()
-	ver := infoField(fc.nodes[0].str("INFO", "server"), "redis_version")
+	ver := serverVersion(fc.nodes[0].str("INFO", "server"))
 	cli := append([]string{"--cluster", "create"}, addrs...)
 	cli = append(cli, "--cluster-replicas", "1", "--cluster-yes")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -138,4 +138,13 @@ func medianMs(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// serverVersion is INFO server's slotkv_version when there is one (slotkv
+// also reports the Redis version it follows), else redis_version.
+func serverVersion(info string) string {
+	if v := infoField(info, "slotkv_version"); v != "" {
+		return v
+	}
+	return infoField(info, "redis_version")
+}
+
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

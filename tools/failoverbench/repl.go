@@ -189,7 +189,7 @@ func mainRepl(args []string) error {
 	m, r, r2 := ns[0], ns[1], ns[2]
 	v, _ := m.do("INFO", "server")
 	info, _ := v.(string)
-	res := &ReplResult{Kind: "repl", Server: o.label, Version: infoField(info, "redis_version"),
+	res := &ReplResult{Kind: "repl", Server: o.label, Version: serverVersion(info),
 		Keys: *keys, ValueSize: *valueSize, Pipeline: *pipeline, Conns: *conns}
 
 	// 1. catch-up after N writes

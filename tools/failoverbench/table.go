@@ -69,8 +69,11 @@ func mainTable(files []string) error {
 		}
 		r0 := repl[order[0]][0]
 		fmt.Printf("== replication: %d SETs (%d-byte values, pipeline %d, %d connections) into a master with a connected replica;\n", r0.Keys, r0.ValueSize, r0.Pipeline, r0.Conns)
-		fmt.Printf("   then a full sync of those %d keys to a new replica (REPLICAOF -> link up, offsets equal). Median of each server's rounds.\n", r0.Keys)
-		fmt.Printf("%-22s %6s %8s %11s %10s %10s %11s %11s %12s %12s\n", "server", "rounds", "pump", "caught up", "lag", "master CPU", "replica CPU", "full sync", "fs master CPU", "fs replica CPU")
+		fmt.Printf("   caught up = first SET -> replica offset equals the master's; lag = caught up - pump. Then a full sync of\n")
+		fmt.Printf("   those %d keys to a new replica (REPLICAOF -> link up, offsets equal). CPU = process utime+stime (+ reaped\n", r0.Keys)
+		fmt.Printf("   children: redis-server's fork). Median of each server's rounds.\n")
+		fmt.Printf("%-22s %6s | %8s %10s %8s %11s %11s | %9s %11s %11s\n", "", "", "catch-up:", "", "", "", "", "full sync:", "", "")
+		fmt.Printf("%-22s %6s | %8s %10s %8s %11s %11s | %9s %11s %11s\n", "server", "rounds", "pump", "caught up", "lag", "master CPU", "replica CPU", "time", "master CPU", "replica CPU")
 		for _, s := range order {
 			rs := repl[s]
 			med := func(f func(ReplResult) float64) float64 {
@@ -80,7 +83,7 @@ func mainTable(files []string) error {
 				}
 				return medianMs(v) / 1000
 			}
-			fmt.Printf("%-22s %6d %7.2fs %10.2fs %9.2fs %9.2fs %10.2fs %10.2fs %12.2fs %13.2fs\n", s+" "+rs[0].Version, len(rs),
+			fmt.Printf("%-22s %6d | %7.2fs %9.2fs %7.2fs %10.2fs %10.2fs | %8.2fs %10.2fs %10.2fs\n", s+" "+rs[0].Version, len(rs),
 				med(func(r ReplResult) float64 { return r.PumpMs }), med(func(r ReplResult) float64 { return r.CatchUpMs }),
 				med(func(r ReplResult) float64 { return r.LagAfterPumpMs }), med(func(r ReplResult) float64 { return r.MasterCPUMs }),
 				med(func(r ReplResult) float64 { return r.ReplicaCPUMs }), med(func(r ReplResult) float64 { return r.FullSyncMs }),
