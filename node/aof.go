@@ -239,7 +239,8 @@ type aofLog struct {
 	inFlight   bool          // a writer has taken a batch and not finished it
 	claimed    bool          // a writer (client or background) is committed to take buf
 	nwait      int           // clients waiting for the next batch
-	lastBatch  int           // clients the last batch released
+	lastBatch  int           // clients in the batch written last
+	expect     int           // clients expected in the next batch (see gatherAndWrite)
 	want       int           // a leader waits until nwait reaches want (0: nobody waits)
 	full       chan struct{} // signalled when nwait reaches want
 	syncNs     atomic.Int64  // moving average of fdatasync durations (ns)
@@ -386,24 +387,25 @@ func (a *aofLog) waitFor(off int64) {
 // gatherAndWrite writes the next batch. Under always, before taking it, it
 // lets the batch fill: first it yields the processor while the stream keeps
 // growing (bounded), so that client goroutines already runnable append to
-// this batch; then, if fewer clients wait than the last batch released
-// (they are on their way back with their next write), it waits for them,
-// at most the average fdatasync time (capped at 1 ms). One batch then
+// this batch; then, if fewer clients wait than expected (those the last
+// batch released, on their way back with their next write, plus those that
+// were already waiting then), it waits for them, at most the average
+// fdatasync time (capped at 1 ms). One batch then
 // carries all the clients of a closed loop instead of two groups
 // alternating: half the fdatasyncs, each of which costs ~100 us of CPU on a
 // virtualised disk. The wait is cut short as soon as they are there. Leader
 // only.
 func (a *aofLog) gatherAndWrite() {
-	if a.policy.Load() == fsyncAlways {
-		for i := 0; i < 8; i++ {
-			n := a.pending.Load()
-			runtime.Gosched()
-			if a.pending.Load() == n {
-				break
-			}
+	for i := 0; i < 8; i++ {
+		n := a.pending.Load()
+		runtime.Gosched()
+		if a.pending.Load() == n {
+			break
 		}
+	}
+	if a.policy.Load() == fsyncAlways {
 		a.mu.Lock()
-		want := a.lastBatch
+		want := a.expect
 		if a.nwait > 0 && a.nwait < want {
 			a.want = want
 			a.mu.Unlock()
@@ -496,6 +498,9 @@ func (a *aofLog) writeOut() {
 	a.mu.Lock()
 	done = a.flightDone // a waiter may have created it meanwhile
 	a.inFlight, a.flightDone = false, nil
+	// The clients released now come back with their next write: the next
+	// batch expects them plus those already waiting for it.
+	a.expect = a.lastBatch + a.nwait
 	a.mu.Unlock()
 	if done != nil {
 		close(done)
