@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
 	"strconv"
@@ -255,22 +256,47 @@ func TestFullSyncUnderLoad(t *testing.T) {
 	if ms != rs || ms < N {
 		t.Fatalf("DBSIZE master %d, replica %d (want >= %d and equal)", ms, rs, N)
 	}
-	for i := 0; i < N; i += 10000 {
-		keys := make([]string, 10000)
-		for j := range keys {
-			keys[j] = "k:" + strconv.Itoa(i+j)
+	verifySets(t, r.Addr(), N)
+	t.Logf("full sync of %d keys: link up after %v, %d concurrent INCRs", N, synced.Round(time.Millisecond), writes)
+}
+
+// verifySets checks k:<i> = <i> for i in [0, n) on addr with MGETs of
+// 10,000 keys over a raw connection, comparing the reply bytes.
+func verifySets(t *testing.T, addr string, n int) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rd := bufio.NewReaderSize(c, 256<<10)
+	var req, want []byte
+	for i := 0; i < n; i += 10000 {
+		m := min(10000, n-i)
+		req = fmt.Appendf(req[:0], "*%d\r\n$4\r\nMGET\r\n", m+1)
+		want = fmt.Appendf(want[:0], "*%d\r\n", m)
+		for x := i; x < i+m; x++ {
+			k, v := "k:"+strconv.Itoa(x), strconv.Itoa(x)
+			req = fmt.Appendf(req, "$%d\r\n%s\r\n", len(k), k)
+			want = fmt.Appendf(want, "$%d\r\n%s\r\n", len(v), v)
 		}
-		vals, err := r.Client().MGet(ctx, keys...).Result()
-		if err != nil {
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		if _, err := c.Write(req); err != nil {
 			t.Fatal(err)
 		}
-		for j, v := range vals {
-			if v != strconv.Itoa(i+j) {
-				t.Fatalf("replica: %s = %v", keys[j], v)
+		got := make([]byte, len(want))
+		if _, err := ioReadFull(rd, got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			j := 0
+			for j < len(got) && got[j] == want[j] {
+				j++
 			}
+			t.Fatalf("replica: MGET of k:%d..k:%d differs at byte %d: got %q, want %q", i, i+m-1, j,
+				got[max(0, j-20):min(len(got), j+20)], want[max(0, j-20):min(len(want), j+20)])
 		}
 	}
-	t.Logf("full sync of %d keys: link up after %v, %d concurrent INCRs", N, synced.Round(time.Millisecond), writes)
 }
 
 // pipelineSets writes k:<i> = <i> for i in [0, n) with MSETs of 100 keys,

@@ -59,7 +59,7 @@ var crc64Jones = crc64.MakeTable(0x95ac9329ac4bc9b5)
 
 // RedisCRC64 continues Redis's crc64(crc, p).
 func RedisCRC64(crc uint64, p []byte) uint64 {
-	return ^crc64.Update(^crc, crc64Jones, p)
+	return crc64JonesUpdate(crc, p)
 }
 
 // ---------------------------------------------------------------------------
