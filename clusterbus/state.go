@@ -1139,7 +1139,19 @@ func (s *state) updateState(now time.Time) {
 	s.size = size
 	if reachable < size/2+1 {
 		newOK = false
-		s.amongMinorityTime = now
+		// Unlike Redis 7.0, a node that knows no master with slots (a
+		// fresh node before ADDSLOTS, or after CLUSTER RESET) is not
+		// counted as being in a minority partition: there is no
+		// partition, and it holds no slots anyone else could have taken
+		// over. Redis stamps the time here too, so every master of a
+		// cluster created more than the writable delay after its start
+		// waited the rejoin delay (5 s at node-timeout >= 5 s) after its
+		// ADDSLOTS. A partition never empties the view (unreachable
+		// masters keep their slots and are counted in size), so a master
+		// cut off with the minority still waits the full rejoin delay.
+		if size > 0 {
+			s.amongMinorityTime = now
+		}
 	}
 	if newOK != s.ok {
 		rejoin := s.cfg.NodeTimeout
