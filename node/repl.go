@@ -192,6 +192,7 @@ func (r *replState) backlogFromLocked(off int64) ([]byte, bool) {
 func (s *Server) replicaSender(rc *replicaConn) {
 	ping := time.NewTicker(time.Second)
 	defer ping.Stop()
+	var spare []byte
 	for {
 		select {
 		case <-rc.wake:
@@ -213,11 +214,16 @@ func (s *Server) replicaSender(rc *replicaConn) {
 			rc.c.Close()
 			return
 		}
+		// Double buffering: writers append into the buffer the sender wrote
+		// last time (a fresh slice per batch made push's append grow it
+		// from nothing: growslice was 30% of a master's CPU under
+		// pipelined SETs with one replica).
 		rc.mu.Lock()
 		out := rc.pending
-		rc.pending = nil
+		rc.pending, spare = spare, nil
 		rc.mu.Unlock()
 		if len(out) == 0 {
+			spare = out
 			continue
 		}
 		rc.c.asyncMu.Lock()
@@ -227,6 +233,9 @@ func (s *Server) replicaSender(rc *replicaConn) {
 		if err != nil {
 			rc.c.Close()
 			return
+		}
+		if cap(out) <= 4<<20 { // a burst's big buffer is not kept
+			spare = out[:0]
 		}
 	}
 }
