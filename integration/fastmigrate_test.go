@@ -256,3 +256,120 @@ func TestClusterPublishReachesEveryNode(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeSlotMigrationTargetDies kills the target of a whole-slot move
+// with kill -9 midway. The target has a replica, so the source deletes a
+// batch only once that replica acknowledged it (WAIT 1): after the replica
+// takes over, every key is on the source or on the promoted replica with
+// its value — none lost.
+func TestWholeSlotMigrationTargetDies(t *testing.T) {
+	nodes := startCluster6(t, 161)
+	ctx := Ctx(t, 120*time.Second)
+	masterOf := func(slot int) *Node {
+		for _, n := range nodes {
+			r, err := n.Client().Do(ctx, "ROLE").Slice()
+			if err != nil || len(r) == 0 || r[0] != "master" {
+				continue
+			}
+			for _, line := range strings.Split(clusterNodes(n), "\n") {
+				f := strings.Fields(line)
+				if len(f) < 9 || !strings.Contains(f[2], "myself") {
+					continue
+				}
+				for _, rg := range f[8:] {
+					lo, hi, _ := strings.Cut(rg, "-")
+					a, _ := strconv.Atoi(lo)
+					b := a
+					if hi != "" {
+						b, _ = strconv.Atoi(hi)
+					}
+					if slot >= a && slot <= b {
+						return n
+					}
+				}
+			}
+		}
+		t.Fatalf("no master owns slot %d", slot)
+		return nil
+	}
+	src, dst := masterOf(0), masterOf(8000)
+	dstID := nodeID(t, dst)
+	var replica *Node
+	for _, n := range nodes {
+		if r, err := n.Client().Do(ctx, "ROLE").Slice(); err == nil && r[0] == "slave" && strings.Contains(clusterNodes(n), "slave "+dstID) {
+			for _, line := range strings.Split(clusterNodes(n), "\n") {
+				if strings.Contains(line, "myself") && strings.Contains(line, dstID) {
+					replica = n
+				}
+			}
+		}
+	}
+	if replica == nil {
+		t.Fatal("the target has no replica")
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{src.Addr()}, MaxRedirects: 8})
+	defer cc.Close()
+	const N = 150000
+	for i := 0; i < N; i += 2000 {
+		p := cc.Pipeline()
+		for j := i; j < i+2000; j++ {
+			p.Set(ctx, "key:"+strconv.Itoa(j), j, 0)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := src.Client().Do(ctx, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", "0", "5000", "NODE", dstID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var moved int
+	Eventually(t, 60*time.Second, "some keys moved", func() bool {
+		v, err := src.Client().Do(ctx, "CLUSTER", "GETSLOTMIGRATIONS").Slice()
+		if err != nil || len(v) == 0 {
+			return false
+		}
+		m := toStringMap(v[len(v)-1])
+		moved, _ = strconv.Atoi(m["keys_migrated"])
+		return moved >= 2000 || m["state"] != "moving" && m["state"] != "opening" && m["state"] != "pending"
+	})
+	dst.Kill()
+	var last map[string]string
+	Eventually(t, 30*time.Second, "the job to end", func() bool {
+		v, err := src.Client().Do(ctx, "CLUSTER", "GETSLOTMIGRATIONS").Slice()
+		if err != nil || len(v) == 0 {
+			return false
+		}
+		last = toStringMap(v[len(v)-1])
+		return last["state"] == "failed" || last["state"] == "success"
+	})
+	t.Logf("target killed after %d keys; job %s (%s), %s keys migrated", moved, last["state"], last["error"], last["keys_migrated"])
+	Eventually(t, 30*time.Second, "the replica to take over", func() bool {
+		r, err := replica.Client().Do(ctx, "ROLE").Slice()
+		return err == nil && len(r) > 0 && r[0] == "master"
+	})
+	// Every key of the moved range is on the source or on the new master.
+	held := map[string]bool{}
+	for _, n := range []*Node{src, replica} {
+		for sl := 0; sl <= 5000; sl++ {
+			keys, err := n.Client().Do(ctx, "CLUSTER", "GETKEYSINSLOT", sl, 100000).StringSlice()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range keys {
+				held[k] = true
+			}
+		}
+	}
+	lost := 0
+	for i := 0; i < N; i++ {
+		k := "key:" + strconv.Itoa(i)
+		if sl := keySlot(k); sl <= 5000 && !held[k] {
+			if lost++; lost <= 5 {
+				t.Errorf("%s (slot %d) is on neither the source nor the promoted replica", k, sl)
+			}
+		}
+	}
+	if lost > 0 {
+		t.Fatalf("%d keys lost when the target died", lost)
+	}
+}

@@ -3,6 +3,7 @@ package migrate
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -85,6 +86,7 @@ func (c *Conn) Close() { c.c.Close() }
 type Reply struct {
 	OK  bool
 	Err string
+	Int int64 // value of an integer reply
 }
 
 // ErrProtocol means the target sent something that is not a RESP reply we
@@ -151,8 +153,14 @@ func (c *Conn) Receive(n int, timeout time.Duration, out []Reply) ([]Reply, erro
 			return out, ErrProtocol
 		}
 		switch line[0] {
-		case '+', ':':
+		case '+':
 			out = append(out, Reply{OK: true})
+		case ':':
+			n, err := strconv.ParseInt(string(line[1:len(line)-2]), 10, 64)
+			if err != nil {
+				return out, ErrProtocol
+			}
+			out = append(out, Reply{OK: true, Int: n})
 		case '-':
 			out = append(out, Reply{Err: string(line[1 : len(line)-2])})
 		default:
@@ -160,6 +168,44 @@ func (c *Conn) Receive(n int, timeout time.Duration, out []Reply) ([]Reply, erro
 		}
 	}
 	return out, nil
+}
+
+// Text sends one command and returns its reply as text: a simple string,
+// an integer or a bulk string (error replies become errors).
+func (c *Conn) Text(argv [][]byte, timeout time.Duration) (string, error) {
+	c.c.SetDeadline(time.Now().Add(timeout))
+	defer c.c.SetDeadline(time.Time{})
+	if _, err := c.c.Write(AppendCommand(nil, argv)); err != nil {
+		return "", &IOError{Op: "writing to", Err: err}
+	}
+	line, err := c.rd.ReadString('\n')
+	if err != nil {
+		return "", &IOError{Op: "reading from", Err: err}
+	}
+	if len(line) < 3 {
+		return "", ErrProtocol
+	}
+	body := line[1 : len(line)-2]
+	switch line[0] {
+	case '+', ':':
+		return body, nil
+	case '-':
+		return "", errors.New(body)
+	case '$':
+		n, err := strconv.Atoi(body)
+		if err != nil || n < -1 || n > 64<<20 {
+			return "", ErrProtocol
+		}
+		if n < 0 {
+			return "", nil
+		}
+		b := make([]byte, n+2)
+		if _, err := io.ReadFull(c.rd, b); err != nil {
+			return "", &IOError{Op: "reading from", Err: err}
+		}
+		return string(b[:n]), nil
+	}
+	return "", ErrProtocol
 }
 
 // SelectDB records the target db after a successful SELECT.

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -221,6 +222,13 @@ func (s *Server) runFastMigration(job *migrate.Job, b *clusterbus.Bus, me string
 		}
 		movers = append(movers, &fastMover{s: s, job: job, conn: conn, timeout: timeout, stats: st})
 	}
+	if info, err := movers[0].conn.Text([][]byte{[]byte("INFO"), []byte("replication")}, timeout); err == nil && connectedReplicas(info) > 0 {
+		ms := max(s.Config().ClusterNodeTimeout.Milliseconds()/2, 1000)
+		wait := migrate.AppendCommand(nil, [][]byte{[]byte("WAIT"), []byte("1"), []byte(strconv.FormatInt(ms, 10))})
+		for _, mv := range movers {
+			mv.waitCmd = wait
+		}
+	}
 	all := job.Slots()
 	sort.Ints(all) // batches lock slots in ascending order
 	for g := 0; g < len(all); g += fastGroupSlots {
@@ -240,9 +248,20 @@ func (s *Server) runFastMigration(job *migrate.Job, b *clusterbus.Bus, me string
 	el := time.Since(start)
 	s.Log.Info("whole-slot migration finished", "job", job.ID, "state", job.State().String(), "slots", job.SlotsDone.Load(),
 		"keys", job.KeysMoved.Load(), "bytes", job.BytesMoved.Load(), "took", el.Round(time.Millisecond),
-		"keys_per_sec", int(float64(job.KeysMoved.Load())/el.Seconds()), "streams", n,
+		"keys_per_sec", int(float64(job.KeysMoved.Load())/el.Seconds()), "streams", n, "replica_acks", movers[0].waitCmd != nil,
 		"opening", st.open.Round(time.Millisecond), "moving", st.moving.Round(time.Millisecond),
 		"handing_over", st.handoff.Round(time.Millisecond), "batches", st.batches.Load())
+}
+
+// connectedReplicas reads connected_slaves from INFO replication text.
+func connectedReplicas(info string) int {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
 }
 
 // fastStats are a job's phase durations and batch count, logged at the end.
@@ -358,6 +377,11 @@ type fastMover struct {
 	delArgv [][]byte
 	batches [2]fastBatch
 	stats   *fastStats
+	// waitCmd, when set, ends every batch with WAIT 1 <ms>: keys are
+	// deleted here only once one of the target's replicas has them too, so
+	// a target that dies mid-move and is replaced by its replica loses
+	// nothing (Redis's MIGRATE deletes on the target's word alone).
+	waitCmd []byte
 }
 
 // fastBatch is one pipelined exchange.
@@ -487,6 +511,7 @@ func (m *fastMover) moveKeys(group []int) (err error) {
 			cur = &m.batches[k]
 			k ^= 1
 			if i, err = m.build(cur, group, i); err == nil && len(cur.keys) > 0 {
+				cur.buf = append(cur.buf, m.waitCmd...)
 				err = m.conn.Send(cur.buf, m.timeout)
 				m.stats.batches.Add(1)
 			}
@@ -523,7 +548,24 @@ func (m *fastMover) finish(b *fastBatch) error {
 	var err error
 	b.replies = b.replies[:0]
 	if len(b.keys) > 0 {
-		b.replies, err = m.conn.Receive(len(b.keys), m.timeout, b.replies)
+		n := len(b.keys)
+		if m.waitCmd != nil {
+			n++
+		}
+		b.replies, err = m.conn.Receive(n, m.timeout, b.replies)
+		if err != nil && m.waitCmd != nil {
+			b.replies = b.replies[:0] // no replica acknowledgement: delete nothing
+		}
+		if err == nil && m.waitCmd != nil {
+			w := b.replies[n-1]
+			b.replies = b.replies[:n-1]
+			if !w.OK || w.Int < 1 {
+				// Not on a replica yet: keep every key here too (the
+				// slots stay open; fix closes them).
+				b.replies = b.replies[:0]
+				err = fmt.Errorf("the target's replica did not acknowledge the batch in time (WAIT 1: %d %s)", w.Int, w.Err)
+			}
+		}
 	}
 	acked := 0
 	for li, slot := range b.locked {
