@@ -218,21 +218,31 @@ func (s *Server) PeakMemory() int64 { return s.mem.peak.Load() }
 func (s *Server) EvictedKeys() int64 { return s.mem.evicted.Load() }
 
 func (s *Server) memoryLoop() {
-	t := time.NewTicker(5 * time.Millisecond)
+	// Every 5 ms under a memory limit; without one only the figures are
+	// sampled, every 100 ms (an idle node should not wake 200 times a second).
+	t := time.NewTimer(5 * time.Millisecond)
 	defer t.Stop()
-	for n := 0; ; n++ {
+	var since time.Duration
+	for {
 		select {
 		case <-s.done:
 			return
 		case <-t.C:
 		}
-		if n%20 == 0 {
+		max := s.Config().MaxMemory
+		every := 5 * time.Millisecond
+		if max <= 0 {
+			every = 100 * time.Millisecond
+		}
+		if since += every; since >= 100*time.Millisecond {
+			since = 0
 			s.applyMemoryConfig() // picks up CONFIG SET maxmemory / policy
 		}
 		s.sampleMemory()
-		if max := s.Config().MaxMemory; max > 0 && s.UsedMemory() > max {
+		if max > 0 && s.UsedMemory() > max {
 			s.evict(50*time.Millisecond, false)
 		}
+		t.Reset(every)
 	}
 }
 
