@@ -21,8 +21,9 @@ import (
 // 11.3-11.9 us with 1 (context switches per request 0.24-0.33 -> 0.18-0.22).
 // With CPU to spare, more Ps are what lets commands on different slots run
 // in parallel, so the count follows the load:
-//   - one more P when the process kept all its Ps busy over the last
-//     interval and the machine had at least half a CPU idle;
+//   - more Ps (one per idle CPU, at most doubling) when the process kept
+//     all its Ps busy over the last interval and the machine had at least
+//     half a CPU idle;
 //   - one less when the Ps we have cannot all run (our CPU use plus the
 //     machine's idle CPU is half a CPU short of the P count);
 //   - a change needs the same verdict procsConfirm intervals in a row.
@@ -40,7 +41,9 @@ const (
 func nextProcs(cur, max int, own, idle float64) int {
 	switch {
 	case cur < max && own > float64(cur)-0.25 && idle >= 0.5:
-		return cur + 1
+		// Grow by the idle CPUs, at most doubling, so a busy node on a
+		// big idle machine reaches its cap in a few steps, not one per P.
+		return min(max, cur+min(cur, int(idle+0.5)))
 	case cur > 1 && own+idle < float64(cur)-0.5:
 		return cur - 1
 	}

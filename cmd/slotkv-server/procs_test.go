@@ -15,7 +15,10 @@ func TestNextProcs(t *testing.T) {
 		{"at the cap", 2, 2, 1.9, 0.1, 2},
 		{"2 Ps, client shares the machine", 2, 2, 1.1, 0.05, 1},
 		{"2 Ps, machine idle", 2, 2, 0.3, 1.7, 2},
-		{"2 Ps used, spare CPU", 2, 8, 1.9, 5.5, 3},
+		{"2 Ps used, spare CPU", 2, 8, 1.9, 5.5, 4},
+		{"8 Ps used, 1.4 CPUs idle", 8, 64, 7.9, 1.4, 9},
+		{"16 Ps used, big idle machine", 16, 64, 15.9, 40, 32},
+		{"near the cap", 60, 64, 59.9, 4, 64},
 		{"other processes saturate the machine", 4, 8, 0.5, 0.2, 3},
 		{"never below 1", 1, 8, 0, 0, 1},
 	} {
