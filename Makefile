@@ -43,9 +43,17 @@ fuzz:
 cluster: build
 	@bash scripts/cluster.sh
 
+# Side by side with redis-server 7 on this machine: throughput and memory
+# (bench.sh), resharding (bench-reshard.sh and clustercli's benchmark),
+# failover and replication (bench-failover.sh), persistence
+# (bench-persist.sh), the 256 MB LRU cache workload (bench-cache.sh).
 bench: build deps
 	@bash scripts/bench.sh
 	@bash scripts/bench-reshard.sh
+	$(GO) test ./integration -run '^$$' -bench ClustercliReshard -benchtime 1x -v
+	@bash scripts/bench-failover.sh
+	@bash scripts/bench-persist.sh
+	@bash scripts/bench-cache.sh
 
 clean:
 	rm -rf $(BIN)
