@@ -210,6 +210,7 @@ var movableKeySpecs = map[string][]keySpec{
 	"georadiusbymember": {idxRange(ksRO, 1, 0, 1, 0), kwRange(ksOW, "STORE", 5, 0, 1, 0), kwRange(ksOW, "STOREDIST", 5, 0, 1, 0)},
 	"sort":              {idxRange(ksRO, 1, 0, 1, 0), {flags: ksOW, bsType: "unknown", fkType: "unknown"}},
 	"sort_ro":           {idxRange(ksRO, 1, 0, 1, 0), {flags: ksRO, bsType: "unknown", fkType: "unknown"}},
+	"memory|usage":      {idxRange([]string{"RO"}, 2, 0, 1, 0)}, // not a movable-key command: Redis's flags are RO only
 }
 
 // keyFlagsOf approximates a command's key access flags from its flags.
