@@ -3,14 +3,12 @@
 # with --dir on the same filesystem:
 #  1. SET throughput with appendonly yes, appendfsync always and everysec,
 #     redis-benchmark -c 50 at -P 1 and -P 16, slotkv and redis alternating
-#     for ROUNDS rounds; requests/s, ratio, server CPU us/request, and
-#     fdatasync+fsync calls per 1000 requests (from /proc/PID/io syscw is not
-#     enough, so strace -c is used when STRACE=1).
+#     for ROUNDS rounds; requests/s, ratio, server CPU us/request.
 #  2. Time to load LOAD_N keys (default 1,000,000; 16-byte keys, 32-byte
 #     values) at startup: from the snapshot (RDB for redis) and from the AOF
 #     (RESP commands, no rewrite), measured from process start until PING
 #     answers PONG, plus the server's CPU time at that moment.
-#   N=100000 ROUNDS=3 LOAD_N=1000000 PARTS=set,load scripts/bench-persist.sh
+#   N=100000 ROUNDS=3 LOAD_N=1000000 PARTS=set,load SK_BIN=bin/slotkv-server scripts/bench-persist.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-100000}
@@ -20,7 +18,8 @@ PARTS=${PARTS:-set,load}
 FSYNCS=${FSYNCS:-always everysec}
 PIPES=${PIPES:-1 16}
 SK_ENV=${SK_ENV:-}
-[ -x bin/slotkv-server ] || go build -o bin/slotkv-server ./cmd/slotkv-server
+SK_BIN=${SK_BIN:-bin/slotkv-server}
+[ -x "$SK_BIN" ] || go build -o bin/slotkv-server ./cmd/slotkv-server
 freeport() { local p; for p in $(shuf -i 20000-29000 -n 100); do   # not listening (incl. cluster bus ports)
   ss -ltn | grep -q ":$p " || ss -ltn | grep -q ":$((p + 10000)) " || { echo $p; return; }; done; }
 tmp=$(mktemp -d "${BENCH_DIR:-/tmp}/bench-persist.XXXXXX")
@@ -40,7 +39,7 @@ waitping() { # port pid -> waits until PING answers PONG (not -LOADING)
 }
 start_sk() { # port dir args... -> prints pid
   local port=$1 dir=$2; shift 2
-  env $SK_ENV bin/slotkv-server --port "$port" --bind 127.0.0.1 --dir "$dir" --logfile sk.log "$@" >/dev/null 2>&1 &
+  env $SK_ENV "$SK_BIN" --port "$port" --bind 127.0.0.1 --dir "$dir" --logfile sk.log "$@" >/dev/null 2>&1 &
   echo $!
 }
 start_rd() {
@@ -86,7 +85,15 @@ fi
 
 if [[ ,$PARTS, == *,load,* ]]; then
   [ -x "$tmp/benchload" ] || go build -o "$tmp/benchload" ./tools/benchload
-  # loadtime KIND DIR ARGS... -> "seconds cpu-seconds keys"
+  # logged KIND DIR -> the load time the server logged last (seconds)
+  logged() {
+    if [ "$1" = slotkv ]; then
+      grep -E 'msg="DB loaded from' "$2/sk.log" | tail -1 | sed -E 's/.*seconds=([0-9.]+).*/\1/'
+    else
+      grep -E 'DB loaded from (disk|append only file)' "$2/rd.log" | tail -1 | sed -E 's/.*: ([0-9.]+) seconds.*/\1/'
+    fi
+  }
+  # loadtime KIND DIR ARGS... -> "seconds cpu-seconds keys logged-seconds"
   loadtime() {
     local kind=$1 dir=$2 port pid t0 t1 c; shift 2
     port=$(freeport)
@@ -98,7 +105,7 @@ if [[ ,$PARTS, == *,load,* ]]; then
     c=$(ticks $pid)
     local keys; keys=$(redis-cli -p $port dbsize)
     stop $pid
-    echo "$(echo "$t1 - $t0" | bc -l) $(echo "$c / $TCK" | bc -l) $keys"
+    echo "$(echo "$t1 - $t0" | bc -l) $(echo "$c / $TCK" | bc -l) $keys $(logged $kind "$dir")"
   }
   # prepare KIND DIR ARGS... : start, load LOAD_N keys, stop cleanly (SHUTDOWN flushes / saves)
   prepare() {
@@ -112,20 +119,21 @@ if [[ ,$PARTS, == *,load,* ]]; then
     stop $pid
   }
   echo
-  echo "== load $LOAD_N keys at startup (16-byte keys, 32-byte values): seconds until PING answers, server CPU seconds then"
-  printf "%-34s %8s %8s %9s\n" "" seconds cpu-s keys
+  echo "== load $LOAD_N keys at startup (16-byte keys, 32-byte values): load time the server logs,"
+  echo "   seconds from exec until PING answers, server CPU seconds at that point"
+  printf "%-36s %8s %8s %8s %9s\n" "" logged seconds cpu-s keys
   for kind in slotkv redis; do
     prepare $kind "$tmp/snap-$kind" --save "" --appendonly no
     prepare $kind "$tmp/aof-$kind" --save "" --appendonly yes --appendfsync no --auto-aof-rewrite-percentage 0
   done
   for r in $(seq 1 "$ROUNDS"); do
     for kind in slotkv redis; do
-      read -r s c k < <(loadtime $kind "$tmp/snap-$kind" --save "" --appendonly no)
-      printf "%-34s %8.3f %8.2f %9s\n" "$kind snapshot (round $r)" "$s" "$c" "$k"
+      read -r s c k l < <(loadtime $kind "$tmp/snap-$kind" --save "" --appendonly no)
+      printf "%-36s %8s %8.3f %8.2f %9s\n" "$kind snapshot (round $r)" "$l" "$s" "$c" "$k"
     done
     for kind in slotkv redis; do
-      read -r s c k < <(loadtime $kind "$tmp/aof-$kind" --save "" --appendonly yes --appendfsync no --auto-aof-rewrite-percentage 0)
-      printf "%-34s %8.3f %8.2f %9s\n" "$kind AOF, RESP commands (round $r)" "$s" "$c" "$k"
+      read -r s c k l < <(loadtime $kind "$tmp/aof-$kind" --save "" --appendonly yes --appendfsync no --auto-aof-rewrite-percentage 0)
+      printf "%-36s %8s %8.3f %8.2f %9s\n" "$kind AOF, RESP commands (round $r)" "$l" "$s" "$c" "$k"
     done
   done
   du -sh "$tmp"/snap-* "$tmp"/aof-* | sed 's|'"$tmp"'/||'
