@@ -167,6 +167,10 @@ type outMsg struct {
 	name  string // broadcast name
 	stat  string // message type for the stats counters
 	count bool
+	// self marks a reliable message carrying this node's own record: a
+	// later one to the same address supersedes it (records are versioned),
+	// so a burst of changes (a reshard's SETSLOTs) is sent once per node.
+	self bool
 }
 
 // pendingRelease is a slot a master stopped claiming; it is unassigned after
@@ -183,6 +187,10 @@ type state struct {
 	cfg    *Config
 	myself *node
 	nodes  map[string]*node
+
+	// scratch holds buildTable's owner/migrating/importing arrays while it
+	// compares them with the last published table's.
+	scratch [3][NumSlots]uint16
 
 	owner     [NumSlots]*node
 	migrating [NumSlots]*node
@@ -514,7 +522,11 @@ func (s *state) publishIfChanged() {
 	}
 	for _, n := range s.nodes {
 		if n != s.myself {
+			k := len(s.out)
 			s.queueTo(n, outReliable, enc, "update")
+			if len(s.out) > k {
+				s.out[k].self = true
+			}
 		}
 	}
 	s.out = append(s.out, outMsg{kind: outUpdateMeta})
@@ -1202,7 +1214,24 @@ var noneSlots = func() (a [NumSlots]uint16) {
 	return a
 }()
 
-func (s *state) buildTable() *redirect.Table {
+// shareSlots returns a slot array equal to cur: prev when it already is
+// (tables are immutable once published, so they may share arrays), the
+// shared all-None array, or a new copy.
+func shareSlots(prev, cur *[NumSlots]uint16) *[NumSlots]uint16 {
+	switch {
+	case prev != nil && *prev == *cur:
+		return prev
+	case *cur == noneSlots:
+		return &noneSlots
+	}
+	p := new([NumSlots]uint16)
+	*p = *cur
+	return p
+}
+
+// buildTable builds the routing table; arrays unchanged since prev (the
+// table published last, may be nil) are shared with it.
+func (s *state) buildTable(prev *redirect.Table) *redirect.Table {
 	nodes := s.sortedNodes()
 	t := &redirect.Table{Nodes: make([]redirect.Node, len(nodes)), Master: redirect.None,
 		Down: !s.ok, ReadsWhenDown: s.cfg.AllowReadsWhenDown}
@@ -1237,19 +1266,25 @@ func (s *state) buildTable() *redirect.Table {
 		last, lastIdx = n, i
 		return i
 	}
-	t.Migrating, t.Importing = noneSlots, noneSlots
+	own, mig, imp := &s.scratch[0], &s.scratch[1], &s.scratch[2]
+	*mig, *imp = noneSlots, noneSlots
 	for j := 0; j < NumSlots; j++ {
 		if o := s.owner[j]; o == last {
-			t.Owner[j] = lastIdx
+			own[j] = lastIdx
 		} else {
-			t.Owner[j] = look(o)
+			own[j] = look(o)
 		}
 		if m := s.migrating[j]; m != nil {
-			t.Migrating[j] = look(m)
+			mig[j] = look(m)
 		}
 		if i := s.importing[j]; i != nil {
-			t.Importing[j] = look(i)
+			imp[j] = look(i)
 		}
 	}
+	var po, pm, pi *[NumSlots]uint16
+	if prev != nil {
+		po, pm, pi = prev.Owner, prev.Migrating, prev.Importing
+	}
+	t.Owner, t.Migrating, t.Importing = shareSlots(po, own), shareSlots(pm, mig), shareSlots(pi, imp)
 	return t
 }

@@ -28,13 +28,17 @@ type Node struct {
 // Publishers build a new Table and swap a pointer; readers never mutate it.
 type Table struct {
 	// Owner[slot] is the index in Nodes of the master serving slot, or None.
-	Owner [NumSlots]uint16
+	// The three slot arrays are pointers so that successive tables share
+	// the arrays that did not change (a table is rebuilt on every SETSLOT
+	// and every slot change learned by gossip: three inline arrays were
+	// 96 KB of garbage each time, most of a reshard's allocations).
+	Owner *[NumSlots]uint16
 	// Migrating[slot] is the target node index of a slot this node is
 	// migrating away (CLUSTER SETSLOT MIGRATING), or None.
-	Migrating [NumSlots]uint16
+	Migrating *[NumSlots]uint16
 	// Importing[slot] is the source node index of a slot this node is
 	// importing (CLUSTER SETSLOT IMPORTING), or None.
-	Importing [NumSlots]uint16
+	Importing *[NumSlots]uint16
 	// Nodes lists every known node; indexes above point into it.
 	Nodes []Node
 	// Self is this node's index in Nodes.
@@ -49,7 +53,8 @@ type Table struct {
 
 // NewTable returns a Table with no owners, no migrations and only self.
 func NewTable(self Node) *Table {
-	t := &Table{Nodes: []Node{self}, Self: 0, Master: None}
+	t := &Table{Nodes: []Node{self}, Self: 0, Master: None,
+		Owner: new([NumSlots]uint16), Migrating: new([NumSlots]uint16), Importing: new([NumSlots]uint16)}
 	for i := range t.Owner {
 		t.Owner[i] = None
 		t.Migrating[i] = None
