@@ -155,7 +155,7 @@ func TestAOFKill9KeepsAcknowledgedWrites(t *testing.T) {
 			n := StartNode(t, Options{Args: []string{"--appendonly", "yes", "--appendfsync", policy}})
 			log := newAckLog()
 			rng := rand.New(rand.NewSource(time.Now().UnixNano()))
-			rounds := 5
+			rounds := 20 // issue 8: 20 kill -9 rounds under appendfsync always
 			if policy == "everysec" {
 				rounds = 2
 			}
