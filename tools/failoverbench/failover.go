@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"sort"
 	"strconv"
@@ -258,14 +257,7 @@ func mainFailover(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		killAll()
-		if o.keep {
-			logf("data dirs and logs kept in %s", root)
-		} else {
-			os.RemoveAll(root)
-		}
-	}()
+	defer o.cleanup(root)
 	logf("%s: starting 3 masters + 3 replicas, node-timeout %d ms", o.label, *nodeTimeout)
 	ps, err := startNodes(&o, root, 6, *nodeTimeout, o.extraArgs())
 	if err != nil {

@@ -53,6 +53,16 @@ func (o *common) register(fs *flag.FlagSet, ip string) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the data dirs and logs (printed) instead of removing them")
 }
 
+// cleanup kills every started server and removes root unless --keep.
+func (o *common) cleanup(root string) {
+	killAll()
+	if o.keep {
+		logf("data dirs and logs kept in %s", root)
+	} else {
+		os.RemoveAll(root)
+	}
+}
+
 func (o *common) prepare() (root string, err error) {
 	if o.label == "" {
 		o.label = filepath.Base(o.serverBin)

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,14 +160,7 @@ func mainRepl(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		killAll()
-		if o.keep {
-			logf("data dirs and logs kept in %s", root)
-		} else {
-			os.RemoveAll(root)
-		}
-	}()
+	defer o.cleanup(root)
 	// Redis 7 waits repl-diskless-sync-delay (5 s) before a full sync for
 	// more replicas to arrive; slotkv accepts the option and never waits.
 	extra := append([]string{"--repl-diskless-sync-delay", "0"}, o.extraArgs()...)
