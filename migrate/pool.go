@@ -100,30 +100,10 @@ func (c *Conn) Pipeline(cmds [][][]byte, timeout time.Duration) ([]Reply, error)
 	for _, argv := range cmds {
 		b = AppendCommand(b, argv)
 	}
-	c.c.SetDeadline(time.Now().Add(timeout))
-	defer c.c.SetDeadline(time.Time{})
-	if _, err := c.c.Write(b); err != nil {
-		return nil, &IOError{Op: "writing to", Err: err}
+	if err := c.Send(b, timeout); err != nil {
+		return nil, err
 	}
-	out := make([]Reply, len(cmds))
-	for i := range cmds {
-		line, err := c.rd.ReadString('\n')
-		if err != nil {
-			return out[:i], &IOError{Op: "reading from", Err: err}
-		}
-		if len(line) < 3 {
-			return out[:i], ErrProtocol
-		}
-		switch line[0] {
-		case '+', ':':
-			out[i].OK = true
-		case '-':
-			out[i].Err = line[1 : len(line)-2]
-		default:
-			return out[:i], ErrProtocol
-		}
-	}
-	return out, nil
+	return c.Receive(len(cmds), timeout, make([]Reply, 0, len(cmds)))
 }
 
 // Send writes b, a pipeline of commands already encoded, within timeout.
@@ -228,11 +208,16 @@ func AppendCommand(b []byte, argv [][]byte) []byte {
 	b = strconv.AppendInt(b, int64(len(argv)), 10)
 	b = append(b, '\r', '\n')
 	for _, a := range argv {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
+		b = AppendBulk(b, a)
 	}
 	return b
+}
+
+// AppendBulk appends p as a RESP bulk string.
+func AppendBulk[T string | []byte](b []byte, p T) []byte {
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(p)), 10)
+	b = append(b, '\r', '\n')
+	b = append(b, p...)
+	return append(b, '\r', '\n')
 }

@@ -458,9 +458,9 @@ func (m *fastMover) fill(b *fastBatch, slot *Slot, li int) (more bool, err error
 			ttl = max(e.Exp-b.now, 1)
 		}
 		b.buf = append(b.buf, "*5\r\n$14\r\nRESTORE-ASKING\r\n"...)
-		b.buf = appendBulkString(b.buf, key)
-		b.buf = appendBulkBytes(b.buf, strconv.AppendInt(m.num[:0], ttl, 10))
-		b.buf = appendBulkBytes(b.buf, m.payload)
+		b.buf = migrate.AppendBulk(b.buf, key)
+		b.buf = migrate.AppendBulk(b.buf, strconv.AppendInt(m.num[:0], ttl, 10))
+		b.buf = migrate.AppendBulk(b.buf, m.payload)
 		b.buf = append(b.buf, "$7\r\nREPLACE\r\n"...)
 		b.keys = append(b.keys, key)
 		b.owner = append(b.owner, li)
@@ -468,22 +468,6 @@ func (m *fastMover) fill(b *fastBatch, slot *Slot, li int) (more bool, err error
 		return true
 	})
 	return more, err
-}
-
-func appendBulkString(b []byte, s string) []byte {
-	b = append(b, '$')
-	b = strconv.AppendInt(b, int64(len(s)), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, s...)
-	return append(b, '\r', '\n')
-}
-
-func appendBulkBytes(b []byte, p []byte) []byte {
-	b = append(b, '$')
-	b = strconv.AppendInt(b, int64(len(p)), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, p...)
-	return append(b, '\r', '\n')
 }
 
 // moveKeys moves every key of group (ascending slots) to the target, with
