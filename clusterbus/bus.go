@@ -8,6 +8,7 @@ import (
 	"log"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,12 +63,14 @@ type Bus struct {
 	wg          sync.WaitGroup
 
 	saveMu        sync.Mutex
-	saveGen       uint64 // guarded by mu
-	savedGen      uint64 // guarded by saveMu
-	pendingSave   []byte // guarded by mu
-	pendingGen    uint64 // guarded by mu
-	pendingNoSync bool   // the pending save may skip fsync (slot assignment only)
-	saveErr       error  // guarded by saveMu
+	saveGen       uint64   // guarded by mu
+	savedGen      uint64   // guarded by saveMu
+	pendingSave   []byte   // guarded by mu
+	pendingGen    uint64   // guarded by mu
+	pendingNoSync bool     // the pending save may skip fsync (slot assignment only)
+	saveErr       error    // guarded by saveMu
+	confFile      *os.File // nodes.conf kept open for in-place writes; guarded by saveMu
+	confSize      int64    // its size; guarded by saveMu
 }
 
 // New loads cfg.Path() (Redis nodes.conf format) or, when it does not exist,
@@ -236,6 +239,9 @@ func (b *Bus) finishLocked() (out []outMsg, force bool) {
 		s.saveDirty, s.forceSave, s.lightSave, s.ownerSave = false, false, false, false
 	}
 	b.numNodes.Store(int64(len(s.nodes)))
+	if verifySlotView != nil {
+		verifySlotView(s, b.table.Load())
+	}
 	out = s.out
 	s.out = nil
 	return out, force
@@ -267,7 +273,14 @@ func (b *Bus) saveNow() error {
 	if gen <= b.savedGen {
 		return nil
 	}
-	if err := writeFileAtomic(b.cfg.Path(), data, !nosync); err != nil {
+	var err error
+	if nosync {
+		err = b.writeConfInPlace(data)
+	} else {
+		b.closeConf() // replaced by a new file: the open one is stale
+		err = writeFileAtomic(b.cfg.Path(), data, true)
+	}
+	if err != nil {
 		b.log.Error("error saving the cluster node config", "err", err)
 		b.saveErr = err
 		return err
@@ -476,7 +489,44 @@ func (b *Bus) Close() error {
 	b.st.forceSave = true
 	_, _ = b.finishLocked()
 	b.mu.Unlock()
-	return b.saveNow()
+	err := b.saveNow()
+	b.saveMu.Lock()
+	b.closeConf()
+	b.saveMu.Unlock()
+	return err
+}
+
+// writeConfInPlace overwrites nodes.conf in place without fsync, as Redis
+// 7.0 does (see writeFileInPlace); the file stays open between writes, so a
+// SETSLOT costs a pwrite (and an ftruncate when it shrank). saveMu held.
+func (b *Bus) writeConfInPlace(data []byte) error {
+	if b.confFile == nil {
+		f, err := os.OpenFile(b.cfg.Path(), os.O_WRONLY|os.O_CREATE, 0o600)
+		if err != nil {
+			return err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return err
+		}
+		b.confFile, b.confSize = f, st.Size()
+	}
+	err := writeInPlace(b.confFile, b.confSize, data)
+	if err != nil {
+		b.closeConf()
+		return err
+	}
+	b.confSize = int64(len(data))
+	return nil
+}
+
+// closeConf closes the kept nodes.conf descriptor, if any. saveMu held.
+func (b *Bus) closeConf() {
+	if b.confFile != nil {
+		b.confFile.Close()
+		b.confFile = nil
+	}
 }
 
 // ---- goroutines ----

@@ -15,7 +15,7 @@ import (
 
 // testCluster runs several Bus instances on one InmemNetwork.
 type testCluster struct {
-	t     *testing.T
+	t     testing.TB
 	nw    *InmemNetwork
 	buses []*Bus
 	cfgs  []Config
@@ -31,7 +31,7 @@ func testLogger() *slog.Logger {
 
 func ipOf(i int) string { return fmt.Sprintf("127.0.0.%d", 10+i) }
 
-func newTestCluster(t *testing.T, n int, tmo time.Duration) *testCluster {
+func newTestCluster(t testing.TB, n int, tmo time.Duration) *testCluster {
 	t.Helper()
 	tc := &testCluster{t: t, nw: NewInmemNetwork(), tmo: tmo}
 	for i := 0; i < n; i++ {
@@ -82,7 +82,7 @@ func (tc *testCluster) meetAll() {
 }
 
 // waitFor polls cond until it is true or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for time.Since(start) < d {
@@ -118,7 +118,7 @@ func viewSig(b *Bus) string {
 	prev := ""
 	for j := 0; j < NumSlots; j++ {
 		id := "-"
-		if o := t.Owner[j]; o != redirect.None {
+		if o := t.Owner.Get(j); o != redirect.None {
 			id = t.Nodes[o].ID
 		}
 		if id != prev {
@@ -191,7 +191,7 @@ func TestConvergence10(t *testing.T) {
 	}
 	d := waitFor(t, 5*time.Second, "DELSLOTS 0 seen everywhere", func() bool {
 		for _, b := range tc.buses {
-			if b.Table().Owner[0] != redirect.None {
+			if b.Table().Owner.Get(0) != redirect.None {
 				return false
 			}
 		}
@@ -206,7 +206,7 @@ func TestConvergence10(t *testing.T) {
 	waitFor(t, 5*time.Second, "ADDSLOTS 0 seen everywhere", func() bool {
 		for _, b := range tc.buses {
 			tb := b.Table()
-			if o := tb.Owner[0]; o == redirect.None || tb.Nodes[o].ID != id5 {
+			if o := tb.Owner.Get(0); o == redirect.None || tb.Nodes[o].ID != id5 {
 				return false
 			}
 		}
@@ -248,7 +248,7 @@ func TestSetSlotNodePropagation(t *testing.T) {
 	waitFor(t, 5*time.Second, "slot 100 moved everywhere", func() bool {
 		for _, b := range tc.buses {
 			tb := b.Table()
-			if o := tb.Owner[100]; o == redirect.None || tb.Nodes[o].ID != dstID {
+			if o := tb.Owner.Get(100); o == redirect.None || tb.Nodes[o].ID != dstID {
 				return false
 			}
 		}
@@ -490,7 +490,7 @@ func TestStaleClaimUpdate(t *testing.T) {
 	waitFor(t, 10*time.Second, "slot 7 owned by epoch-2 node everywhere", func() bool {
 		for _, b := range tc.buses {
 			tb := b.Table()
-			if o := tb.Owner[7]; o == redirect.None || tb.Nodes[o].ID != id1 {
+			if o := tb.Owner.Get(7); o == redirect.None || tb.Nodes[o].ID != id1 {
 				return false
 			}
 		}

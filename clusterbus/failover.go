@@ -802,8 +802,8 @@ func (s *state) replaceMaster(epoch uint64, oldID string, takeover bool) {
 	s.setMyselfMaster()
 	for j := 0; j < NumSlots; j++ {
 		if s.owner[j] == old {
-			s.owner[j] = me
-			s.importing[j] = nil
+			s.setOwner(j, me)
+			s.setImporting(j, nil)
 		}
 	}
 	if !fo.failSeen.IsZero() {

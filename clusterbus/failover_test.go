@@ -163,7 +163,7 @@ func (fc *foCluster) id(i int) string { return fc.buses[i].MyID() }
 func (fc *foCluster) ownerEverywhere(slot int, id string, idx []int) bool {
 	for _, i := range idx {
 		t := fc.buses[i].Table()
-		if o := t.Owner[slot]; o == redirect.None || t.Nodes[o].ID != id {
+		if o := t.Owner.Get(slot); o == redirect.None || t.Nodes[o].ID != id {
 			return false
 		}
 	}
@@ -320,10 +320,10 @@ func TestOneVotePerEpoch(t *testing.T) {
 	ma, mb, mc := mk('a', nil, 2), mk('b', nil, 3), mk('c', nil, 4)
 	me.configEpoch = 1
 	for j := 0; j < 100; j++ {
-		s.owner[j] = me
-		s.owner[100+j] = ma
-		s.owner[200+j] = mb
-		s.owner[300+j] = mc
+		s.setOwner(j, me)
+		s.setOwner(100+j, ma)
+		s.setOwner(200+j, mb)
+		s.setOwner(300+j, mc)
 	}
 	ma.flags |= fFail
 	mb.flags |= fFail
@@ -374,7 +374,7 @@ func TestOneVotePerEpoch(t *testing.T) {
 	// A slot claimed with an older epoch than its current owner's: refused.
 	s.fo().votedTime = map[string]time.Time{}
 	for j := 100; j < 110; j++ {
-		s.owner[j] = mc // epoch 4 > ma's 2
+		s.setOwner(j, mc) // epoch 4 > ma's 2
 	}
 	if req(ra2, 10, false) {
 		t.Fatal("voted although a claimed slot has a newer epoch elsewhere")
@@ -382,7 +382,7 @@ func TestOneVotePerEpoch(t *testing.T) {
 	// Masters without slots never vote.
 	s.fo().votedTime = map[string]time.Time{}
 	for j := 0; j < 100; j++ {
-		s.owner[j] = nil
+		s.setOwner(j, nil)
 	}
 	if req(rb, 11, false) {
 		t.Fatal("a master without slots voted")

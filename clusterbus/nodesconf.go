@@ -99,11 +99,7 @@ func (s *state) describeNode(n *node, forFile bool, now time.Time) string {
 		sb.WriteString("disconnected")
 	}
 	if n.isMaster() {
-		rs := s.renderRanges[n]
-		if s.renderRanges == nil {
-			rs = s.rangesOf(n)
-		}
-		for _, r := range rs {
+		for _, r := range n.ranges {
 			sb.WriteByte(' ')
 			sb.WriteString(strconv.Itoa(int(r.start)))
 			if r.end != r.start {
@@ -113,13 +109,13 @@ func (s *state) describeNode(n *node, forFile bool, now time.Time) string {
 		}
 	}
 	if n == s.myself {
-		for j := 0; j < NumSlots; j++ {
+		s.marked.each(func(j int) {
 			if m := s.migrating[j]; m != nil {
 				fmt.Fprintf(&sb, " [%d->-%s]", j, m.id)
 			} else if i := s.importing[j]; i != nil {
 				fmt.Fprintf(&sb, " [%d-<-%s]", j, i.id)
 			}
-		}
+		})
 	}
 	return sb.String()
 }
@@ -131,8 +127,6 @@ func (s *state) linkUp(n *node, now time.Time) bool {
 // renderConfig renders the whole nodes.conf, myself first.
 func (s *state) renderConfig() []byte {
 	now := time.Now()
-	s.renderRanges = s.allRanges()
-	defer func() { s.renderRanges = nil }()
 	var sb strings.Builder
 	sb.WriteString(s.describeNode(s.myself, true, now))
 	sb.WriteByte('\n')
@@ -205,25 +199,35 @@ func writeFileInPlace(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
+	st, err := f.Stat()
+	if err == nil {
+		err = writeInPlace(f, st.Size(), data)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeInPlace overwrites f (size bytes long) with data: the tail of a
+// longer old content is first blanked with newlines in the same write, so
+// a reader never sees a mix of two renderings, then cut off.
+func writeInPlace(f *os.File, size int64, data []byte) error {
 	buf := data
-	if st, err := f.Stat(); err == nil && st.Size() > int64(len(data)) {
-		buf = make([]byte, st.Size())
+	if size > int64(len(data)) {
+		buf = make([]byte, size)
 		copy(buf, data)
 		for i := len(data); i < len(buf); i++ {
 			buf[i] = '\n'
 		}
 	}
 	if _, err := f.WriteAt(buf, 0); err != nil {
-		f.Close()
 		return err
 	}
 	if len(buf) != len(data) {
-		if err := f.Truncate(int64(len(data))); err != nil {
-			f.Close()
-			return err
-		}
+		return f.Truncate(int64(len(data)))
 	}
-	return f.Close()
+	return nil
 }
 
 var errNoConfig = errors.New("no cluster config file")
@@ -429,7 +433,7 @@ func (s *state) loadConfig(path string) error {
 	for _, c := range claims {
 		for _, r := range c.ranges {
 			for j := int(r.start); j <= int(r.end); j++ {
-				s.owner[j] = c.n
+				s.setOwner(j, c.n)
 				if c.n != s.myself {
 					c.n.claims.set(j)
 				}
@@ -442,9 +446,9 @@ func (s *state) loadConfig(path string) error {
 			continue
 		}
 		if m.imp {
-			s.importing[m.slot] = o
+			s.setImporting(m.slot, o)
 		} else {
-			s.migrating[m.slot] = o
+			s.setMigrating(m.slot, o)
 		}
 	}
 	for _, n := range s.nodes {

@@ -30,7 +30,7 @@ func TestNodesConfRoundTrip(t *testing.T) {
 		r.flags = fReplica | fFail
 		r.masterID = other
 		for j := 100; j <= 200; j++ {
-			s.owner[j] = o
+			s.setOwner(j, o)
 		}
 		s.currentEpoch = 9
 		s.lastVoteEpoch = 3
@@ -79,7 +79,7 @@ func TestNodesConfRoundTrip(t *testing.T) {
 	}
 	// The table is rebuilt from the loaded state.
 	tb := b2.Table()
-	if tb.Nodes[tb.Owner[150]].ID != other || tb.Nodes[tb.Owner[0]].ID != id || tb.Nodes[tb.Migrating[300]].ID != other {
+	if tb.Nodes[tb.Owner.Get(150)].ID != other || tb.Nodes[tb.Owner.Get(0)].ID != id || tb.Nodes[tb.Migrating.Get(300)].ID != other {
 		t.Fatal("table from nodes.conf is wrong")
 	}
 }

@@ -121,7 +121,9 @@ func (b *Bus) Reset(hard bool) (wasReplica bool, err error) {
 			s.setMyselfMaster()
 		}
 		for j := 0; j < NumSlots; j++ {
-			s.owner[j], s.migrating[j], s.importing[j] = nil, nil, nil
+			s.setOwner(j, nil)
+			s.setMigrating(j, nil)
+			s.setImporting(j, nil)
 		}
 		for id, n := range s.nodes {
 			if n != me {
@@ -184,10 +186,10 @@ func (s *state) updateSlots(seen []byte, del bool) {
 			continue
 		}
 		if del {
-			s.owner[j] = nil
+			s.setOwner(j, nil)
 		} else {
-			s.importing[j] = nil
-			s.owner[j] = s.myself
+			s.setImporting(j, nil)
+			s.setOwner(j, s.myself)
 		}
 	}
 	s.releases = nil
@@ -274,7 +276,7 @@ func (b *Bus) FlushSlots() error {
 		}
 		for j := 0; j < NumSlots; j++ {
 			if s.owner[j] == s.myself {
-				s.owner[j] = nil
+				s.setOwner(j, nil)
 			}
 		}
 		s.tableDirty = true
@@ -318,7 +320,7 @@ func (s *state) setSlot(args []string) error {
 		if n.isReplica() {
 			return errf("Target node is not a master")
 		}
-		s.migrating[slot] = n
+		s.setMigrating(slot, n)
 	case action == "importing" && len(args) == 3:
 		if s.owner[slot] == me {
 			return errf("I'm already the owner of hash slot %d", slot)
@@ -330,10 +332,10 @@ func (s *state) setSlot(args []string) error {
 		if n.isReplica() {
 			return errf("Target node is not a master")
 		}
-		s.importing[slot] = n
+		s.setImporting(slot, n)
 	case action == "stable" && len(args) == 2:
-		s.migrating[slot] = nil
-		s.importing[slot] = nil
+		s.setMigrating(slot, nil)
+		s.setImporting(slot, nil)
 	case action == "node" && len(args) == 3:
 		n := s.nodes[args[2]]
 		if n == nil {
@@ -347,10 +349,10 @@ func (s *state) setSlot(args []string) error {
 			return errf("Can't assign hashslot %d to a different node while I still hold keys for this hash slot.", slot)
 		}
 		if keys == 0 && s.migrating[slot] != nil {
-			s.migrating[slot] = nil
+			s.setMigrating(slot, nil)
 		}
 		wasMine := s.owner[slot] == me
-		s.owner[slot] = n
+		s.setOwner(slot, n)
 		s.releases = nil
 		if wasMine && n != me && s.countSlots(me) == 0 && s.cfg.AllowReplicaMigration {
 			s.cfg.Logger.Info("lost my last slot during slot migration, reconfiguring myself as a replica", "master", n.id)
@@ -360,7 +362,7 @@ func (s *state) setSlot(args []string) error {
 			if s.bumpEpochWithoutConsensus() {
 				s.cfg.Logger.Info(fmt.Sprintf("configEpoch updated after importing slot %d", slot))
 			}
-			s.importing[slot] = nil
+			s.setImporting(slot, nil)
 		}
 	default:
 		return errf("Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP")

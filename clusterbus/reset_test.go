@@ -27,7 +27,7 @@ func TestResetHard(t *testing.T) {
 	if b.MyID() == old || b.KnowsNode(tc.buses[0].MyID()) {
 		t.Fatal("hard reset kept the id or the peers")
 	}
-	if b.Table().Owner[10] != 0xFFFF {
+	if b.Table().Owner.Get(10) != 0xFFFF {
 		t.Fatal("slots kept")
 	}
 	b.mu.Lock()

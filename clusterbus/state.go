@@ -127,6 +127,10 @@ type node struct {
 	lastJoin       time.Time
 	lastGet        time.Time
 	lastUpdateSent time.Time
+
+	// Kept by setOwner (slotview.go): how many and which slots n owns.
+	nslots int
+	ranges []slotRange
 }
 
 func (n *node) isMaster() bool  { return n.flags&fMaster != 0 }
@@ -192,9 +196,16 @@ type state struct {
 	// compares them with the last published table's.
 	scratch [3][NumSlots]uint16
 
+	// Written only through setOwner/setMigrating/setImporting
+	// (slotview.go), which keep the fields below and node.nslots/ranges.
 	owner     [NumSlots]*node
 	migrating [NumSlots]*node
 	importing [NumSlots]*node
+
+	marked     slotBits // slots with a MIGRATING or IMPORTING marker
+	dirtySlots []uint16 // slots changed since the last buildTable
+	dirtyAll   bool     // too many for dirtySlots: rebuild the table whole
+	tableNodes []*node  // the last table's nodes, in its index order
 
 	currentEpoch  uint64
 	lastVoteEpoch uint64
@@ -217,15 +228,13 @@ type state struct {
 	foSt foState // failover.go: elections, votes, manual failover
 
 	// effects of the current locked section
-	out         []outMsg
-	lost        []int
-	roleChanged bool
-	tableDirty  bool
-	saveDirty   bool
-	forceSave   bool
-	lightSave   bool // save before replying, without fsync (SETSLOT)
-	// renderRanges holds every owner's ranges while renderConfig runs.
-	renderRanges map[*node][]slotRange
+	out          []outMsg
+	lost         []int
+	roleChanged  bool
+	tableDirty   bool
+	saveDirty    bool
+	forceSave    bool
+	lightSave    bool // save before replying, without fsync (SETSLOT)
 	ownerSave    bool // slot owners learned from a peer: saved in the background, without fsync
 	stateChanged bool
 }
@@ -238,6 +247,7 @@ func newState(cfg *Config) *state {
 		statsSent: make(map[string]uint64),
 		statsRecv: make(map[string]uint64),
 		startTime: time.Now(),
+		dirtyAll:  true,
 	}
 }
 
@@ -283,17 +293,7 @@ func (s *state) addNode(id string) *node {
 
 // delNode removes n from the view (CLUSTER FORGET, clusterDelNode).
 func (s *state) delNode(n *node) {
-	for j := 0; j < NumSlots; j++ {
-		if s.owner[j] == n {
-			s.owner[j] = nil
-		}
-		if s.migrating[j] == n {
-			s.migrating[j] = nil
-		}
-		if s.importing[j] == n {
-			s.importing[j] = nil
-		}
-	}
+	s.clearSlotsOf(n)
 	for _, o := range s.nodes {
 		delete(o.failReports, n.id)
 	}
@@ -315,79 +315,20 @@ func (s *state) isBanned(id string) bool {
 	return true
 }
 
-func (s *state) slotsOf(n *node) slotBits {
-	var b slotBits
-	for j := 0; j < NumSlots; j++ {
-		if s.owner[j] == n {
-			b.set(j)
-		}
-	}
-	return b
-}
+func (s *state) slotsOf(n *node) slotBits { return bitsFromRanges(n.ranges) }
 
-// rangesOf returns the slot ranges n owns, in one pass over the owners.
-func (s *state) rangesOf(n *node) []slotRange {
-	var out []slotRange
-	start := -1
-	for j := 0; j <= NumSlots; j++ {
-		if j < NumSlots && s.owner[j] == n {
-			if start < 0 {
-				start = j
-			}
-		} else if start >= 0 {
-			out = append(out, slotRange{uint16(start), uint16(j - 1)})
-			start = -1
-		}
-	}
-	return out
-}
+// rangesOf returns (a copy of) the slot ranges n owns.
+func (s *state) rangesOf(n *node) []slotRange { return slices.Clone(n.ranges) }
 
-// allRanges returns every owner's slot ranges in one pass (renderConfig
-// would otherwise scan the 16384 owners twice per master).
-func (s *state) allRanges() map[*node][]slotRange {
-	m := make(map[*node][]slotRange)
-	cur, start := s.owner[0], 0
-	for j := 1; j <= NumSlots; j++ {
-		if j < NumSlots && s.owner[j] == cur {
-			continue
-		}
-		if cur != nil {
-			m[cur] = append(m[cur], slotRange{uint16(start), uint16(j - 1)})
-		}
-		if j < NumSlots {
-			cur, start = s.owner[j], j
-		}
-	}
-	return m
-}
+func (s *state) countSlots(n *node) int { return n.nslots }
 
-func (s *state) countSlots(n *node) int {
-	c := 0
-	for j := 0; j < NumSlots; j++ {
-		if s.owner[j] == n {
-			c++
-		}
-	}
-	return c
-}
-
+// slotCounts maps every node owning slots to its slot count.
 func (s *state) slotCounts() map[*node]int {
-	m := make(map[*node]int)
-	var cur *node
-	run := 0
-	for j := 0; j < NumSlots; j++ { // one map update per run of equal owners
-		if o := s.owner[j]; o == cur {
-			run++
-			continue
-		} else {
-			if cur != nil {
-				m[cur] += run
-			}
-			cur, run = o, 1
+	m := make(map[*node]int, len(s.nodes))
+	for _, n := range s.nodes {
+		if n.nslots > 0 {
+			m[n] = n.nslots
 		}
-	}
-	if cur != nil {
-		m[cur] += run
 	}
 	return m
 }
@@ -455,8 +396,8 @@ func (s *state) setMaster(m *node) {
 		me.flags &^= fMaster
 		me.flags |= fReplica
 		for j := 0; j < NumSlots; j++ {
-			s.migrating[j] = nil
-			s.importing[j] = nil
+			s.setMigrating(j, nil)
+			s.setImporting(j, nil)
 		}
 	}
 	me.masterID = m.id
@@ -665,7 +606,7 @@ func (s *state) applyRecord(rec *record, fromOrigin bool) {
 		var freed []int
 		for j := 0; j < NumSlots; j++ {
 			if s.owner[j] == n {
-				s.owner[j] = nil
+				s.setOwner(j, nil)
 				freed = append(freed, j)
 			}
 		}
@@ -725,9 +666,9 @@ func (s *state) updateSlotsConfigWith(sender *node, claims *slotBits) {
 				migrated++
 			}
 			if o == me {
-				s.migrating[j] = nil
+				s.setMigrating(j, nil)
 			}
-			s.owner[j] = sender
+			s.setOwner(j, sender)
 			s.tableDirty = true
 			// No fsync (unlike Redis): an owner lost in a crash is
 			// learned again from sender, whose config epoch (fsynced
@@ -781,7 +722,7 @@ func (s *state) reassign(freed []int) {
 			}
 		}
 		if best != nil {
-			s.owner[j] = best
+			s.setOwner(j, best)
 		}
 		s.tableDirty = true
 		s.saveDirty = true
@@ -809,7 +750,7 @@ func (s *state) processReleases(now time.Time) {
 			continue
 		}
 		if s.owner[p.slot] == p.n && !p.n.claims.has(p.slot) {
-			s.owner[p.slot] = nil
+			s.setOwner(p.slot, nil)
 			freed = append(freed, p.slot)
 		}
 	}
@@ -1214,23 +1155,8 @@ var noneSlots = func() (a [NumSlots]uint16) {
 	return a
 }()
 
-// shareSlots returns a slot array equal to cur: prev when it already is
-// (tables are immutable once published, so they may share arrays), the
-// shared all-None array, or a new copy.
-func shareSlots(prev, cur *[NumSlots]uint16) *[NumSlots]uint16 {
-	switch {
-	case prev != nil && *prev == *cur:
-		return prev
-	case *cur == noneSlots:
-		return &noneSlots
-	}
-	p := new([NumSlots]uint16)
-	*p = *cur
-	return p
-}
-
-// buildTable builds the routing table; arrays unchanged since prev (the
-// table published last, may be nil) are shared with it.
+// buildTable builds the routing table; the parts of its slot maps unchanged
+// since prev (the table published last, may be nil) are shared with it.
 func (s *state) buildTable(prev *redirect.Table) *redirect.Table {
 	nodes := s.sortedNodes()
 	t := &redirect.Table{Nodes: make([]redirect.Node, len(nodes)), Master: redirect.None,
@@ -1266,6 +1192,25 @@ func (s *state) buildTable(prev *redirect.Table) *redirect.Table {
 		last, lastIdx = n, i
 		return i
 	}
+	defer func() {
+		s.tableNodes = nodes
+		s.dirtySlots = s.dirtySlots[:0]
+		s.dirtyAll = false
+	}()
+	if prev != nil && prev.Owner != nil && !s.dirtyAll && slices.Equal(nodes, s.tableNodes) {
+		// Same nodes in the same order as prev: patch the slots changed
+		// since (setOwner & co. listed them); the maps share every chunk
+		// not changed with prev's.
+		own, mig, imp := prev.Owner.Edit(), prev.Migrating.Edit(), prev.Importing.Edit()
+		for _, j16 := range s.dirtySlots {
+			j := int(j16)
+			own.Set(j, look(s.owner[j]))
+			mig.Set(j, look(s.migrating[j]))
+			imp.Set(j, look(s.importing[j]))
+		}
+		t.Owner, t.Migrating, t.Importing = own.Done(), mig.Done(), imp.Done()
+		return t
+	}
 	own, mig, imp := &s.scratch[0], &s.scratch[1], &s.scratch[2]
 	*mig, *imp = noneSlots, noneSlots
 	for j := 0; j < NumSlots; j++ {
@@ -1281,10 +1226,10 @@ func (s *state) buildTable(prev *redirect.Table) *redirect.Table {
 			imp[j] = look(i)
 		}
 	}
-	var po, pm, pi *[NumSlots]uint16
+	var po, pm, pi *redirect.SlotMap
 	if prev != nil {
 		po, pm, pi = prev.Owner, prev.Migrating, prev.Importing
 	}
-	t.Owner, t.Migrating, t.Importing = shareSlots(po, own), shareSlots(pm, mig), shareSlots(pi, imp)
+	t.Owner, t.Migrating, t.Importing = redirect.SlotMapOf(po, own), redirect.SlotMapOf(pm, mig), redirect.SlotMapOf(pi, imp)
 	return t
 }

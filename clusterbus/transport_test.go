@@ -65,7 +65,7 @@ func TestHostnameEndpoint(t *testing.T) {
 	defer b.Close()
 	b.AddSlots([]string{"5"})
 	tb := b.Table()
-	if ep := tb.Nodes[tb.Owner[5]].Endpoint; ep != "node-a.example:7000" {
+	if ep := tb.Nodes[tb.Owner.Get(5)].Endpoint; ep != "node-a.example:7000" {
 		t.Fatalf("endpoint %q", ep)
 	}
 	e := b.Slots()[0].([]any)[2].([]any)

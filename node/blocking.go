@@ -228,8 +228,8 @@ func blockedRedirect(c *Client, key []byte) string {
 		return "CLUSTERDOWN The cluster is down"
 	}
 	slot := slots.Of(key)
-	owner := t.Owner[slot]
-	if owner == t.Self || t.Importing[slot] != redirect.None {
+	owner := t.Owner.Get(slot)
+	if owner == t.Self || t.Importing.Get(slot) != redirect.None {
 		return ""
 	}
 	if owner == redirect.None {

@@ -165,11 +165,11 @@ func cmdMigrateSlots(c *Client) {
 				return
 			}
 			seen[sl] = true
-			if t.Owner[sl] != t.Self {
+			if t.Owner.Get(sl) != t.Self {
 				c.W.Error(fmt.Sprintf("ERR I'm not the owner of hash slot %d", sl))
 				return
 			}
-			if t.Migrating[sl] != 0xFFFF || t.Importing[sl] != 0xFFFF {
+			if t.Migrating.Get(sl) != 0xFFFF || t.Importing.Get(sl) != 0xFFFF {
 				c.W.Error(fmt.Sprintf("ERR Slot %d is already being migrated or imported", sl))
 				return
 			}
@@ -343,7 +343,7 @@ func (s *Server) fastMoveGroup(job *migrate.Job, b *clusterbus.Bus, movers []*fa
 func ownedBy(b *clusterbus.Bus, id string, group []int) bool {
 	t := b.Table()
 	for _, sl := range group {
-		o := t.Owner[sl]
+		o := t.Owner.Get(sl)
 		if o == 0xFFFF || t.Nodes[o].ID != id {
 			return false
 		}

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/slotkv/slotkv/redirect"
 	"github.com/slotkv/slotkv/slots"
 )
 
@@ -167,9 +168,7 @@ func TestExecCluster(t *testing.T) {
 	e := &strTestEnv{t: t, s: s, c: c}
 	// serve every slot here
 	tb := *s.Route.Load()
-	for i := range tb.Owner {
-		tb.Owner[i] = tb.Self
-	}
+	tb.Owner = redirect.Fill(tb.Self)
 	s.Route.Store(&tb)
 	runCases(t, e, []replyCase{
 		{a("MULTI"), "+OK\r\n"},

@@ -312,9 +312,7 @@ func TestBlockedClientRedirect(t *testing.T) {
 	other := redirect.Node{ID: "other", Endpoint: "127.0.0.1:7001"}
 	own := redirect.NewTable(self)
 	own.Nodes = append(own.Nodes, other)
-	for i := range own.Owner {
-		own.Owner[i] = 0
-	}
+	own.Owner = redirect.Fill(0)
 	s.Route.Store(own)
 	for _, tc := range []struct {
 		key  string
@@ -323,7 +321,9 @@ func TestBlockedClientRedirect(t *testing.T) {
 	}{
 		{"jobs", func() *redirect.Table {
 			t2 := *own
-			t2.Owner[slots.Of([]byte("jobs"))] = 1
+			e := own.Owner.Edit()
+			e.Set(slots.Of([]byte("jobs")), 1)
+			t2.Owner = e.Done()
 			return &t2
 		}, fmt.Sprintf("-MOVED %d 127.0.0.1:7001\r\n", slots.Of([]byte("jobs")))},
 		{"q2", func() *redirect.Table { t2 := *own; t2.Down = true; return &t2 }, "-CLUSTERDOWN The cluster is down\r\n"},

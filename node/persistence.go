@@ -167,9 +167,9 @@ func (p *Persistence) dropUnownedSlots() {
 		return
 	}
 	dropped, nslots := 0, 0
-	for i := 0; i < len(t.Owner); i++ {
-		o := t.Owner[i]
-		if o == redirect.None || o == t.Self || o == t.Master || t.Importing[i] != redirect.None {
+	for i := 0; i < redirect.NumSlots; i++ {
+		o := t.Owner.Get(i)
+		if o == redirect.None || o == t.Self || o == t.Master || t.Importing.Get(i) != redirect.None {
 			continue
 		}
 		sl := p.srv.KS.Slot(i)

@@ -27,18 +27,17 @@ type Node struct {
 // Table is an immutable snapshot of slot routing as seen by this node.
 // Publishers build a new Table and swap a pointer; readers never mutate it.
 type Table struct {
-	// Owner[slot] is the index in Nodes of the master serving slot, or None.
-	// The three slot arrays are pointers so that successive tables share
-	// the arrays that did not change (a table is rebuilt on every SETSLOT
-	// and every slot change learned by gossip: three inline arrays were
-	// 96 KB of garbage each time, most of a reshard's allocations).
-	Owner *[NumSlots]uint16
-	// Migrating[slot] is the target node index of a slot this node is
+	// Owner.Get(slot) is the index in Nodes of the master serving slot, or
+	// None. The three slot maps share unchanged parts with the previous
+	// table's (a table is rebuilt on every SETSLOT and every slot change
+	// learned by gossip; see SlotMap).
+	Owner *SlotMap
+	// Migrating.Get(slot) is the target node index of a slot this node is
 	// migrating away (CLUSTER SETSLOT MIGRATING), or None.
-	Migrating *[NumSlots]uint16
-	// Importing[slot] is the source node index of a slot this node is
+	Migrating *SlotMap
+	// Importing.Get(slot) is the source node index of a slot this node is
 	// importing (CLUSTER SETSLOT IMPORTING), or None.
-	Importing *[NumSlots]uint16
+	Importing *SlotMap
 	// Nodes lists every known node; indexes above point into it.
 	Nodes []Node
 	// Self is this node's index in Nodes.
@@ -53,14 +52,8 @@ type Table struct {
 
 // NewTable returns a Table with no owners, no migrations and only self.
 func NewTable(self Node) *Table {
-	t := &Table{Nodes: []Node{self}, Self: 0, Master: None,
-		Owner: new([NumSlots]uint16), Migrating: new([NumSlots]uint16), Importing: new([NumSlots]uint16)}
-	for i := range t.Owner {
-		t.Owner[i] = None
-		t.Migrating[i] = None
-		t.Importing[i] = None
-	}
-	return t
+	return &Table{Nodes: []Node{self}, Self: 0, Master: None,
+		Owner: NewSlotMap(), Migrating: NewSlotMap(), Importing: NewSlotMap()}
 }
 
 // Kind is the outcome of Decide.
@@ -110,7 +103,7 @@ func Decide(t *Table, r Request) Verdict {
 		return Verdict{Kind: Serve, Slot: -1}
 	}
 	slot := r.Slot
-	owner := t.Owner[slot]
+	owner := t.Owner.Get(slot)
 	if owner == None {
 		return Verdict{Kind: Unbound, Slot: slot}
 	}
@@ -122,11 +115,11 @@ func Decide(t *Table, r Request) Verdict {
 			return Verdict{Kind: DownRO, Slot: slot}
 		}
 	}
-	if r.Migrate && (t.Migrating[slot] != None || t.Importing[slot] != None) {
+	if r.Migrate && (t.Migrating.Get(slot) != None || t.Importing.Get(slot) != None) {
 		return Verdict{Kind: Serve, Slot: slot}
 	}
 	if owner == t.Self {
-		if mig := t.Migrating[slot]; mig != None {
+		if mig := t.Migrating.Get(slot); mig != None {
 			if !r.KeysKnown {
 				return Verdict{Kind: NeedKeys, Slot: slot}
 			}
@@ -139,7 +132,7 @@ func Decide(t *Table, r Request) Verdict {
 		}
 		return Verdict{Kind: Serve, Slot: slot}
 	}
-	if t.Importing[slot] != None && r.Asking {
+	if t.Importing.Get(slot) != None && r.Asking {
 		if !r.KeysKnown {
 			return Verdict{Kind: NeedKeys, Slot: slot}
 		}

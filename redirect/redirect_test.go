@@ -5,12 +5,14 @@ import "testing"
 func TestDecide(t *testing.T) {
 	tb := NewTable(Node{ID: "me", Endpoint: "127.0.0.1:7000"})
 	tb.Nodes = append(tb.Nodes, Node{ID: "other", Endpoint: "127.0.0.1:7001"})
-	tb.Owner[1] = 0
-	tb.Owner[2] = 1
-	tb.Owner[3] = 0
-	tb.Migrating[3] = 1
-	tb.Owner[4] = 1
-	tb.Importing[4] = 1
+	own, mig, imp := tb.Owner.Edit(), tb.Migrating.Edit(), tb.Importing.Edit()
+	own.Set(1, 0)
+	own.Set(2, 1)
+	own.Set(3, 0)
+	mig.Set(3, 1)
+	own.Set(4, 1)
+	imp.Set(4, 1)
+	tb.Owner, tb.Migrating, tb.Importing = own.Done(), mig.Done(), imp.Done()
 	cases := []struct {
 		name string
 		r    Request
@@ -60,10 +62,51 @@ func TestDecide(t *testing.T) {
 
 func BenchmarkDecideServe(b *testing.B) {
 	tb := NewTable(Node{ID: "me", Endpoint: "127.0.0.1:7000"})
-	for i := range tb.Owner {
-		tb.Owner[i] = 0
-	}
+	tb.Owner = Fill(0)
 	for i := 0; i < b.N; i++ {
 		Decide(tb, Request{Slot: i & 16383})
+	}
+}
+
+func TestSlotMap(t *testing.T) {
+	var want [NumSlots]uint16
+	for i := range want {
+		want[i] = None
+	}
+	m := NewSlotMap()
+	x := uint32(7)
+	for step := 0; step < 2000; step++ {
+		prev := m
+		prevWant := want
+		e := m.Edit()
+		for k := 0; k < 1+step%5; k++ {
+			x = x*1664525 + 1013904223
+			slot, v := int(x>>8)%NumSlots, uint16(x>>28)
+			if v == 15 {
+				v = None
+			}
+			e.Set(slot, v)
+			want[slot] = v
+		}
+		m = e.Done()
+		for i := 0; i < NumSlots; i++ {
+			if m.Get(i) != want[i] || prev.Get(i) != prevWant[i] {
+				t.Fatalf("step %d slot %d: got %d (was %d), want %d (was %d)", step, i, m.Get(i), prev.Get(i), want[i], prevWant[i])
+			}
+		}
+		if step%100 == 0 {
+			if c := SlotMapOf(m, &want); c != m {
+				t.Fatal("SlotMapOf of an equal map did not return it")
+			}
+			if c := SlotMapOf(nil, &want); c == m || c.Get(5) != want[5] {
+				t.Fatal("SlotMapOf(nil)")
+			}
+		}
+	}
+	if e := m.Edit(); e.Done() != m {
+		t.Fatal("an edit without changes must return the original")
+	}
+	if f := Fill(3); f.Get(0) != 3 || f.Get(NumSlots-1) != 3 {
+		t.Fatal("Fill")
 	}
 }
