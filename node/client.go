@@ -95,6 +95,7 @@ type Client struct {
 	// goroutine so that repeated commands skip the stores
 	lastAtSeen  int64
 	lastCmdSeen *Command
+	lookCache   *Command // the last top-level command looked up (Process)
 	Flags       atomic.Uint32
 	DB          int
 }

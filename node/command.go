@@ -160,6 +160,23 @@ func lookupCommand(name []byte, scratch *[32]byte) *Command {
 	return commands[string(b)]
 }
 
+// nameIs reports whether name equals the lower-case command name lower,
+// ignoring ASCII case.
+func nameIs(name []byte, lower string) bool {
+	if len(name) != len(lower) {
+		return false
+	}
+	for i, ch := range name {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		if ch != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // KeyPositions returns the argument indexes of args' keys (args[0] is the
 // command name), appended to dst.
 func (cmd *Command) KeyPositions(args [][]byte, dst []int) []int {

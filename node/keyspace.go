@@ -261,16 +261,21 @@ func (s *Slot) SetExpire(e *Entry, exp int64) {
 func (s *Slot) Len() int { return s.keys.Len() }
 
 func (s *Slot) volInc() {
-	if s.volatil++; s.volatil == 1 {
-		s.hasVol.Store(true)
+	if s.volatil++; s.volatil == 1 && !s.hasVol.Swap(true) {
+		volSlots.Add(1)
 	}
 }
 
 func (s *Slot) volDec() {
-	if s.volatil--; s.volatil == 0 {
-		s.hasVol.Store(false)
+	if s.volatil--; s.volatil == 0 && s.hasVol.Swap(false) {
+		volSlots.Add(-1)
 	}
 }
+
+// volSlots counts the slots (of every keyspace in the process) whose hasVol
+// is set, so that the expiry cycle skips its walk of all 16384 slots when no
+// key has a TTL (the walk cost ~0.02 us per request under redis-benchmark).
+var volSlots atomic.Int64
 
 // Volatile returns the number of keys with an expiry. Slot lock held.
 func (s *Slot) Volatile() int { return s.volatil }
@@ -295,7 +300,9 @@ func (s *Slot) Flush() int {
 	}
 	s.keys = keyDict{}
 	s.volatil = 0
-	s.hasVol.Store(false)
+	if s.hasVol.Swap(false) {
+		volSlots.Add(-1)
+	}
 	return n
 }
 
@@ -388,6 +395,9 @@ func (s *Slot) RemoveWaiter(key string, w *Waiter) {
 // were expired, within a time budget. It visits slots round-robin so every
 // slot is sampled.
 func (k *Keyspace) expireCycle(start int, budget time.Duration) (next int, removed int) {
+	if volSlots.Load() == 0 {
+		return start, 0
+	}
 	deadline := time.Now().Add(budget)
 	i := start
 	for n := 0; n < slots.N; n++ {

@@ -357,8 +357,14 @@ const (
 // Process runs one command for c: lookup, checks, routing, locking, Proc,
 // propagation. argv is only valid for the duration of the call.
 func (s *Server) Process(c *Client, argv [][]byte) {
-	c.cmds.Add(1)
-	cmd := lookupCommand(argv[0], &c.scratch)
+	c.cmds.Store(c.cmds.Load() + 1) // only this client's goroutine writes it: no locked add
+	// A connection mostly repeats one command: compare with the last one
+	// found before hashing the name into the command table.
+	cmd := c.lookCache
+	if cmd == nil || !nameIs(argv[0], cmd.Name) {
+		cmd = lookupCommand(argv[0], &c.scratch)
+		c.lookCache = cmd
+	}
 	if cmd == nil {
 		c.W.Error(unknownCommand(argv))
 		c.abortMulti()
