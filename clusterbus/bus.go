@@ -34,6 +34,7 @@ type Bus struct {
 
 	lmu     sync.Mutex // lifecycle: Start, Close, memberlist restarts
 	ml      atomic.Pointer[memberlist.Memberlist]
+	links   atomic.Pointer[linkTransport] // nil: reliable messages go through memberlist
 	bq      atomic.Pointer[memberlist.TransmitLimitedQueue]
 	started bool
 	closed  bool
@@ -425,20 +426,38 @@ func (b *Bus) startMemberlist() error {
 	b.bq.Store(q)
 
 	create := func() (*memberlist.Memberlist, error) {
+		var tr memberlist.NodeAwareTransport
 		if b.cfg.NewTransport != nil {
 			t, err := b.cfg.NewTransport(b.cfg.BindIP, b.cfg.BusPort)
 			if err != nil {
 				return nil, err
 			}
-			mc.Transport = &countingTransport{NodeAwareTransport: t, counts: &b.counts}
+			tr = &countingTransport{NodeAwareTransport: t, counts: &b.counts}
 		} else {
 			t, err := newNetTransport(b.cfg.BindIP, b.cfg.BusPort, mc.Logger, &b.counts)
 			if err != nil {
 				return nil, err
 			}
-			mc.Transport = t
+			tr = t
 		}
-		return memberlist.Create(mc)
+		// Reliable messages go over persistent links (links.go), except
+		// with a bus secret, where memberlist's encrypted streams carry
+		// them.
+		var lt *linkTransport
+		if b.cfg.Secret == "" {
+			lt = newLinkTransport(tr, b.handleMessage, mc.TCPTimeout, b.log)
+			tr = lt
+		}
+		mc.Transport = tr
+		ml, err := memberlist.Create(mc)
+		if err != nil {
+			if lt != nil {
+				lt.Shutdown() //nolint:errcheck
+			}
+			return nil, err
+		}
+		b.links.Store(lt)
+		return ml, nil
 	}
 	ml, err := create()
 	if err != nil && mc.AdvertiseAddr == "" && strings.Contains(err.Error(), "private IP") {
@@ -462,6 +481,7 @@ func (b *Bus) startMemberlist() error {
 
 func (b *Bus) stopMemberlist() {
 	ml := b.ml.Swap(nil)
+	b.links.Store(nil)
 	if ml == nil {
 		return
 	}
@@ -747,6 +767,10 @@ func (b *Bus) sendReliable(m outMsg) {
 	}
 	host, port, err := splitHostPort(m.addr)
 	if err != nil {
+		return
+	}
+	if lt := b.links.Load(); lt != nil {
+		lt.Send(m.addr, m.data)
 		return
 	}
 	to := &memberlist.Node{Name: m.id, Addr: host, Port: uint16(port)}

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -121,6 +123,12 @@ type InmemTransport struct {
 type inmemConn struct {
 	net.Conn
 	local, remote *net.TCPAddr
+	closed        atomic.Bool
+}
+
+func (c *inmemConn) Close() error {
+	c.closed.Store(true)
+	return c.Conn.Close()
 }
 
 func (c *inmemConn) LocalAddr() net.Addr  { return c.local }
@@ -235,8 +243,9 @@ func (t *InmemTransport) track(c *inmemConn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.conns) > 256 {
-		// forget old entries; closing a closed pipe is harmless
-		t.conns = append([]*inmemConn(nil), t.conns[len(t.conns)-128:]...)
+		// forget closed streams; open ones (the bus's persistent links
+		// among them) must stay tracked so that a cut closes them
+		t.conns = slices.DeleteFunc(t.conns, func(c *inmemConn) bool { return c.closed.Load() })
 	}
 	t.conns = append(t.conns, c)
 }
