@@ -180,7 +180,7 @@ func cmdCopy(c *Client) {
 		c.W.Int(0)
 		return
 	}
-	ne := &Entry{Exp: e.Exp}
+	ne := &Entry{Exp: e.Exp, LRU: freshLRU()} // a new object, even with REPLACE (Redis: dbDelete + dbAdd)
 	if e.Obj == nil {
 		ne.Str = strCopy(e.Str)
 		ne.Enc = e.Enc

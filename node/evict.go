@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,6 +96,29 @@ func init() {
 
 const lfuInitVal = 5
 
+// applyLFUTuning installs lfu-log-factor and lfu-decay-time (accepted
+// options without a typed Config field): Redis's updateLFU and
+// LFUDecrAndReturn read them (src/evict.c). Values that are not
+// non-negative integers leave the current setting.
+func applyLFUTuning(cfg *Config) {
+	for _, o := range []struct {
+		name string
+		v    *atomic.Int64
+	}{{"lfu-log-factor", &lfuLogFactor}, {"lfu-decay-time", &lfuDecayTime}} {
+		if str, ok := cfg.Get(o.name); ok {
+			if n, err := strconv.ParseInt(str, 10, 64); err == nil && n >= 0 {
+				o.v.Store(n)
+			}
+		}
+	}
+}
+
+func init() {
+	// CONFIG SET lfu-log-factor / lfu-decay-time take effect before the
+	// reply, like maxmemory-policy (cmd_memory.go).
+	ConfigChangeHooks = append(ConfigChangeHooks, func(s *Server, old, cur *Config) { applyLFUTuning(cur) })
+}
+
 // Entry.LRU holds, in LFU mode, Redis's layout: the top 16 bits are the
 // last decrement time in minutes, the low 8 bits the logarithmic counter.
 func lfuTimeMinutes(nowMs int64) uint32 { return uint32(nowMs/60000) & 0xFFFF }
@@ -153,6 +177,7 @@ func (s *Server) applyMemoryConfig() {
 	p := policyByName[cfg.MaxMemoryPolicy]
 	s.mem.policy.Store(p)
 	lfuMode.Store(p == polAllkeysLFU || p == polVolatileLFU)
+	applyLFUTuning(cfg)
 	if cfg.MaxMemory > 0 && s.mem.limitSet.Load() != cfg.MaxMemory {
 		// The Go heap is the dataset plus garbage: let the collector work
 		// harder as the heap approaches the configured size.

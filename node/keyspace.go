@@ -115,6 +115,18 @@ func nowMs() int64 {
 // lruNow is the access clock stored in Entry.LRU: unix seconds.
 func lruNow() uint32 { return uint32(nowMs() / 1000) }
 
+// freshLRU is the access field of a newly created object (Redis's
+// createObject): the LFU initial counter under an LFU policy, else the
+// clock. Set an Entry's LRU to it when a command replaces a key with a new
+// object (dbDelete + dbAdd, as COPY REPLACE does) rather than overwriting
+// its value (dbOverwrite keeps the old LFU field, see Set).
+func freshLRU() uint32 {
+	if lfuMode.Load() {
+		return lfuNew(nowMs())
+	}
+	return lruNow()
+}
+
 // TypeName returns the TYPE reply for e.
 func (e *Entry) TypeName() string {
 	if e.Obj == nil {
@@ -168,16 +180,22 @@ var OnExpire func(key string)
 // with Str when it is short, see newNode), an existing key's entry is
 // overwritten with *e. Use the returned entry (and its Str) afterwards.
 // Slot lock held.
+//
+// An entry with LRU 0 gets a fresh access clock, except that overwriting an
+// existing key under an LFU policy keeps the old entry's LFU field, like
+// Redis 7.0's dbOverwrite (src/db.c: "if (server.maxmemory_policy &
+// MAXMEMORY_FLAG_LFU) val->lru = old->lru;"). A non-zero LRU (RENAME's
+// moved value, RESTORE IDLETIME) is stored as given.
 func (s *Slot) Set(key []byte, e *Entry) *Entry {
-	if e.LRU == 0 {
-		if lfuMode.Load() {
-			e.LRU = lfuNew(nowMs())
-		} else {
-			e.LRU = lruNow()
-		}
-	}
 	h := ksHash(key)
 	if old := s.keys.find(key, h); old != nil {
+		if e.LRU == 0 {
+			if lfuMode.Load() {
+				e.LRU = old.LRU
+			} else {
+				e.LRU = lruNow()
+			}
+		}
 		if old.Exp != 0 {
 			s.volDec()
 		}
@@ -187,6 +205,9 @@ func (s *Slot) Set(key []byte, e *Entry) *Entry {
 		}
 		s.touch(old.key())
 		return old
+	}
+	if e.LRU == 0 {
+		e.LRU = freshLRU()
 	}
 	var val []byte
 	if e.Obj == nil {
