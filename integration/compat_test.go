@@ -2,7 +2,12 @@ package integration
 
 // Redis 7.0 compatibility checks, differential against redis-server 7.0.
 
-import "testing"
+import (
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+)
 
 // TestCompatLFUKeptOnOverwrite: under an LFU policy a command that
 // overwrites an existing key's value keeps the old object's LFU field
@@ -40,3 +45,50 @@ func TestCompatLFUKeptOnOverwrite(t *testing.T) {
 	Differential(t, sk, rs, 2, steps)
 }
 
+// commandKeySpecs returns name -> key-specs part (COMMAND INFO element 8)
+// of every command and subcommand the server knows.
+func commandKeySpecs(t *testing.T, n *Node) map[string]string {
+	t.Helper()
+	res, err := n.Client().Do(Ctx(t, 10*time.Second), "COMMAND").Slice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	var walk func(list []interface{})
+	walk = func(list []interface{}) {
+		for _, c := range list {
+			info, ok := c.([]interface{})
+			if !ok || len(info) < 10 {
+				continue
+			}
+			out[fmt.Sprint(info[0])] = fmt.Sprint(info[8])
+			if subs, ok := info[9].([]interface{}); ok {
+				walk(subs)
+			}
+		}
+	}
+	walk(res)
+	return out
+}
+
+// TestCommandKeySpecsDifferential compares the key specifications of every
+// command (and subcommand) both slotkv and redis-server 7.0 implement.
+func TestCommandKeySpecsDifferential(t *testing.T) {
+	sk, rs := DiffPair(t)
+	a, b := commandKeySpecs(t, sk), commandKeySpecs(t, rs)
+	names := make([]string, 0, len(a))
+	for name := range a {
+		if _, ok := b[name]; ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	if len(names) < 100 {
+		t.Fatalf("only %d common commands", len(names))
+	}
+	for _, name := range names {
+		if a[name] != b[name] {
+			t.Errorf("%s key specs:\n slotkv: %s\n  redis: %s", name, a[name], b[name])
+		}
+	}
+}

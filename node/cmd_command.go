@@ -161,6 +161,7 @@ type keySpec struct {
 	lastkey, keystep    int
 	limit               int
 	keynumidx, firstkey int
+	notes               string // Redis's "notes", "" when none
 }
 
 func idxRange(flags []string, index, lastkey, step, limit int) keySpec {
@@ -228,6 +229,9 @@ func keyFlagsOf(cmd *Command) []string {
 // commands, else derived from First/Last/Step (plus an "unknown" spec for
 // other movable-key commands).
 func keySpecsOf(cmd *Command) []keySpec {
+	if ks, ok := redisKeySpecs[cmd.Name]; ok {
+		return ks
+	}
 	if ks, ok := movableKeySpecs[cmd.Name]; ok {
 		return ks
 	}
@@ -252,7 +256,13 @@ func keySpecsOf(cmd *Command) []keySpec {
 }
 
 func writeKeySpec(c *Client, ks *keySpec) {
-	c.W.Map(3)
+	if ks.notes != "" {
+		c.W.Map(4)
+		c.W.BulkString("notes")
+		c.W.BulkString(ks.notes)
+	} else {
+		c.W.Map(3)
+	}
 	c.W.BulkString("flags")
 	c.W.Set(len(ks.flags))
 	for _, f := range ks.flags {
@@ -576,4 +586,93 @@ func cmdCommandHelp(c *Client) {
 		"GETKEYSANDFLAGS <full-command>",
 		"    Return the keys and the access flags from a full Redis command.",
 	})
+}
+
+// redisKeySpecs are redis-server 7.0.15's key specs (src/commands/*.json,
+// as its COMMAND INFO reports them) of the commands whose specs the
+// derivation in keySpecsOf gets wrong (flags such as RM/OW/insert/delete,
+// several specs per command, notes). TestCommandKeySpecsDifferential
+// (integration/compat_test.go) compares every command with redis-server.
+var redisKeySpecs = map[string][]keySpec{
+	"append":           {{flags: []string{"RW", "insert"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"bitfield":         {{flags: []string{"RW", "access", "update", "variable_flags"}, notes: "This command allows both access and modification of the key", bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"bitop":            {{flags: []string{"OW", "update"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"RO", "access"}, bsType: "index", index: 3, fkType: "range", lastkey: -1, keystep: 1, limit: 0}},
+	"blmove":           {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"RW", "insert"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"blpop":            {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: -2, keystep: 1, limit: 0}},
+	"brpop":            {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: -2, keystep: 1, limit: 0}},
+	"brpoplpush":       {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"RW", "insert"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"bzpopmax":         {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: -2, keystep: 1, limit: 0}},
+	"bzpopmin":         {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: -2, keystep: 1, limit: 0}},
+	"copy":             {{flags: []string{"RO", "access"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"OW", "update"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"decr":             {{flags: []string{"RW", "access", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"decrby":           {{flags: []string{"RW", "access", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"del":              {{flags: []string{"RM", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: -1, keystep: 1, limit: 0}},
+	"eval":             {{flags: []string{"RW", "access", "update"}, notes: "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", bsType: "index", index: 2, fkType: "keynum", keynumidx: 0, firstkey: 1, keystep: 1}},
+	"eval_ro":          {{flags: []string{"RO", "access"}, notes: "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS", bsType: "index", index: 2, fkType: "keynum", keynumidx: 0, firstkey: 1, keystep: 1}},
+	"exists":           {{flags: []string{"RO"}, bsType: "index", index: 1, fkType: "range", lastkey: -1, keystep: 1, limit: 0}},
+	"getdel":           {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"getex":            {{flags: []string{"RW", "access", "update"}, notes: "RW and UPDATE because it changes the TTL", bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"getset":           {{flags: []string{"RW", "access", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"hdel":             {{flags: []string{"RW", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"hexists":          {{flags: []string{"RO"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"hincrby":          {{flags: []string{"RW", "access", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"hincrbyfloat":     {{flags: []string{"RW", "access", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"hlen":             {{flags: []string{"RO"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"hsetnx":           {{flags: []string{"RW", "insert"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"hstrlen":          {{flags: []string{"RO"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"incr":             {{flags: []string{"RW", "access", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"incrby":           {{flags: []string{"RW", "access", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"incrbyfloat":      {{flags: []string{"RW", "access", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"linsert":          {{flags: []string{"RW", "insert"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"llen":             {{flags: []string{"RO"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"lmove":            {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"RW", "insert"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"lpop":             {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"lpush":            {{flags: []string{"RW", "insert"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"lpushx":           {{flags: []string{"RW", "insert"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"lrem":             {{flags: []string{"RW", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"ltrim":            {{flags: []string{"RW", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"mset":             {{flags: []string{"OW", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: -1, keystep: 2, limit: 0}},
+	"msetnx":           {{flags: []string{"OW", "insert"}, bsType: "index", index: 1, fkType: "range", lastkey: -1, keystep: 2, limit: 0}},
+	"object|encoding":  {{flags: []string{"RO"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"object|freq":      {{flags: []string{"RO"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"object|idletime":  {{flags: []string{"RO"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"object|refcount":  {{flags: []string{"RO"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"psetex":           {{flags: []string{"OW", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"rename":           {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"OW", "update"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"renamenx":         {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"OW", "insert"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"restore":          {{flags: []string{"OW", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"restore-asking":   {{flags: []string{"OW", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"rpop":             {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"rpoplpush":        {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"RW", "insert"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"rpush":            {{flags: []string{"RW", "insert"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"rpushx":           {{flags: []string{"RW", "insert"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"sadd":             {{flags: []string{"RW", "insert"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"scard":            {{flags: []string{"RO"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"sdiffstore":       {{flags: []string{"OW", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"RO", "access"}, bsType: "index", index: 2, fkType: "range", lastkey: -1, keystep: 1, limit: 0}},
+	"set":              {{flags: []string{"RW", "access", "update", "variable_flags"}, notes: "RW and ACCESS due to the optional `GET` argument", bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"setbit":           {{flags: []string{"RW", "access", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"setex":            {{flags: []string{"OW", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"setnx":            {{flags: []string{"OW", "insert"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"sinterstore":      {{flags: []string{"RW", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"RO", "access"}, bsType: "index", index: 2, fkType: "range", lastkey: -1, keystep: 1, limit: 0}},
+	"sismember":        {{flags: []string{"RO"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"smove":            {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"RW", "insert"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"spop":             {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"spublish":         {{flags: []string{"not_key"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"srem":             {{flags: []string{"RW", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"ssubscribe":       {{flags: []string{"not_key"}, bsType: "index", index: 1, fkType: "range", lastkey: -1, keystep: 1, limit: 0}},
+	"strlen":           {{flags: []string{"RO"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"sunionstore":      {{flags: []string{"OW", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"RO", "access"}, bsType: "index", index: 2, fkType: "range", lastkey: -1, keystep: 1, limit: 0}},
+	"sunsubscribe":     {{flags: []string{"not_key"}, bsType: "index", index: 1, fkType: "range", lastkey: -1, keystep: 1, limit: 0}},
+	"touch":            {{flags: []string{"RO"}, bsType: "index", index: 1, fkType: "range", lastkey: -1, keystep: 1, limit: 0}},
+	"type":             {{flags: []string{"RO"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"unlink":           {{flags: []string{"RM", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: -1, keystep: 1, limit: 0}},
+	"zcard":            {{flags: []string{"RO"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"zincrby":          {{flags: []string{"RW", "access", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"zpopmax":          {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"zpopmin":          {{flags: []string{"RW", "access", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"zrangestore":      {{flags: []string{"OW", "update"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}, {flags: []string{"RO", "access"}, bsType: "index", index: 2, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"zrem":             {{flags: []string{"RW", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"zremrangebylex":   {{flags: []string{"RW", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"zremrangebyrank":  {{flags: []string{"RW", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
+	"zremrangebyscore": {{flags: []string{"RW", "delete"}, bsType: "index", index: 1, fkType: "range", lastkey: 0, keystep: 1, limit: 0}},
 }
