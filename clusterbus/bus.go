@@ -35,6 +35,7 @@ type Bus struct {
 	lmu     sync.Mutex // lifecycle: Start, Close, memberlist restarts
 	ml      atomic.Pointer[memberlist.Memberlist]
 	links   atomic.Pointer[linkTransport] // nil: reliable messages go through memberlist
+	nt      atomic.Int64                  // cfg.NodeTimeout, for readers outside mu
 	bq      atomic.Pointer[memberlist.TransmitLimitedQueue]
 	started bool
 	closed  bool
@@ -97,6 +98,7 @@ func New(cfg Config) (*Bus, error) {
 		stop:        make(chan struct{}),
 	}
 	b.st = newState(&b.cfg)
+	b.nt.Store(int64(cfg.NodeTimeout))
 	s := b.st
 	err := s.loadConfig(cfg.Path())
 	switch {
@@ -406,7 +408,7 @@ func (b *Bus) startMemberlist() error {
 	} else if ip := net.ParseIP(b.cfg.BindIP); ip != nil && !ip.IsUnspecified() {
 		mc.AdvertiseAddr = ip.String()
 	}
-	memberlistTimings(mc, b.cfg.NodeTimeout)
+	memberlistTimings(mc, b.nodeTimeout())
 	mc.EnableCompression = false
 	mc.Label = "slotkv-bus"
 	if b.cfg.Secret != "" {
@@ -552,7 +554,7 @@ func (b *Bus) closeConf() {
 // ---- goroutines ----
 
 func (b *Bus) tickInterval() time.Duration {
-	iv := b.cfg.NodeTimeout / 20
+	iv := b.nodeTimeout() / 20
 	if iv > 100*time.Millisecond {
 		iv = 100 * time.Millisecond
 	}
@@ -564,7 +566,8 @@ func (b *Bus) tickInterval() time.Duration {
 
 func (b *Bus) cronLoop() {
 	defer b.wg.Done()
-	t := time.NewTicker(b.tickInterval())
+	iv := b.tickInterval()
+	t := time.NewTicker(iv)
 	defer t.Stop()
 	tick := 0
 	for {
@@ -572,6 +575,10 @@ func (b *Bus) cronLoop() {
 		case <-b.stop:
 			return
 		case now := <-t.C:
+			if cur := b.tickInterval(); cur != iv { // CONFIG SET cluster-node-timeout
+				iv = cur
+				t.Reset(iv)
+			}
 			tick++
 			b.locked(func(s *state) { s.cron(now, tick) })
 			if tick%5 == 0 {
@@ -592,7 +599,7 @@ func (b *Bus) reconnect() {
 	for _, m := range ml.Members() {
 		members[m.Name] = true
 	}
-	every := b.cfg.NodeTimeout
+	every := b.nodeTimeout()
 	if every < time.Second {
 		every = time.Second
 	}
@@ -628,7 +635,7 @@ func (b *Bus) reconnect() {
 // addMeet records a MEET target; it is retried until a Join succeeds or the
 // handshake time (Redis: node timeout, at least 10 s here) passes.
 func (b *Bus) addMeet(addr string) {
-	d := 2 * b.cfg.NodeTimeout
+	d := 2 * b.nodeTimeout()
 	if d < 10*time.Second {
 		d = 10 * time.Second
 	}

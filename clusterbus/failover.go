@@ -1205,7 +1205,7 @@ type StallCheck struct {
 // fetch throttle, so fresh heartbeats and records arrive right away.
 func (b *Bus) BeginStallCheck(stalledSince time.Time) *StallCheck {
 	c := &StallCheck{b: b, resumed: time.Now(), recs: map[string]uint64{}}
-	c.deadline = c.resumed.Add(b.cfg.NodeTimeout)
+	c.deadline = c.resumed.Add(b.nodeTimeout())
 	b.locked(func(s *state) {
 		me := s.myself
 		for _, n := range s.nodes {

@@ -2,8 +2,8 @@ package clusterbus
 
 import (
 	"encoding/binary"
-	"io"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"

@@ -1009,6 +1009,13 @@ func (s *state) cron(now time.Time, tick int) {
 		if last.Before(s.startTime) {
 			last = s.startTime
 		}
+		// A ping goes out every iv, so normally the last pong is at most iv
+		// older than the unanswered ping; not so right after the node
+		// timeout (and with it iv) was lowered at run time, when the last
+		// pong may be older than the new timeout although the node is up.
+		if p := n.pingSent.Add(-iv); last.Before(p) {
+			last = p
+		}
 		if !n.pingSent.IsZero() && now.Sub(last) > s.cfg.NodeTimeout && n.flags&(fPFail|fFail) == 0 {
 			s.cfg.Logger.Info("node might be failing (PFAIL)", "node", n.id)
 			n.flags |= fPFail

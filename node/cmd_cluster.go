@@ -19,6 +19,33 @@ import (
 // buses maps a *Server to its *clusterbus.Bus (cluster mode only).
 var buses sync.Map
 
+// CONFIG SET of the cluster-* options the bus reads reaches it at once.
+func init() {
+	ConfigChangeHooks = append(ConfigChangeHooks, func(s *Server, old, cur *Config) {
+		if old.ClusterNodeTimeout == cur.ClusterNodeTimeout && old.ClusterRequireFull == cur.ClusterRequireFull &&
+			old.ClusterAllowReadsDown == cur.ClusterAllowReadsDown && old.ClusterAllowReplicaMig == cur.ClusterAllowReplicaMig {
+			return
+		}
+		v, ok := buses.Load(s)
+		if !ok {
+			return
+		}
+		err := v.(*clusterbus.Bus).SetTunables(clusterbus.Tunables{
+			NodeTimeout:           cur.ClusterNodeTimeout,
+			RequireFullCoverage:   cur.ClusterRequireFull,
+			AllowReadsWhenDown:    cur.ClusterAllowReadsDown,
+			AllowReplicaMigration: cur.ClusterAllowReplicaMig,
+		})
+		if err != nil {
+			s.Log.Warn("cluster bus kept its settings", "err", err)
+		} else {
+			s.Log.Info("cluster settings changed", "node_timeout", cur.ClusterNodeTimeout,
+				"require_full_coverage", cur.ClusterRequireFull, "allow_reads_when_down", cur.ClusterAllowReadsDown,
+				"allow_replica_migration", cur.ClusterAllowReplicaMig)
+		}
+	})
+}
+
 // ClusterBus returns the server's cluster bus, nil in standalone mode.
 func (s *Server) ClusterBus() *clusterbus.Bus {
 	if v, ok := buses.Load(s); ok {
