@@ -146,7 +146,7 @@ func cmdConfigSet(c *Client) {
 	cur := s.Config()
 	applyConfigChange(s, old, cur)
 	for i := 0; i < len(args); i += 2 {
-		if _, o, _ := canonicalOption(string(args[i])); o == nil {
+		if canon, o, _ := canonicalOption(string(args[i])); o == nil && !actedOn[canon] {
 			s.Log.Warn("CONFIG SET of an option slotkv accepts but does not implement", "option", string(args[i]))
 		}
 	}

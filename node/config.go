@@ -575,6 +575,17 @@ func (e *ConfigError) Error() string {
 // LoadConfig builds a config from redis-server style arguments: an optional
 // config file path first ("-" reads stdin), then "--name value..." pairs
 // (which override the file), exactly as redis-server accepts them. The
+// actedOn lists the options kept only as text in Config.Ignored that some
+// part of the server does read (they get no "not implemented" warning).
+var actedOn = map[string]bool{
+	"repl-ping-replica-period":   true, // cmd_failover.go
+	"client-output-buffer-limit": true, // pubsub.go
+	"lua-time-limit":             true, // script.go
+	"busy-reply-threshold":       true, // script.go
+	"lfu-log-factor":             true, // evict.go
+	"lfu-decay-time":             true, // evict.go
+}
+
 // warnings list options that were accepted but are not implemented.
 func LoadConfig(argv []string) (Config, []string, error) {
 	c := DefaultConfig()
@@ -676,7 +687,7 @@ func (c *Config) parseText(text string, depth int) ([]string, error) {
 		if err := c.Set(name, args); err != nil {
 			return warnings, &ConfigError{Line: lineNo, Text: line, Option: name, Reason: err.Error()}
 		}
-		if _, o, known := canonicalOption(name); o == nil && known {
+		if canon, o, known := canonicalOption(name); o == nil && known && !actedOn[canon] {
 			warnings = append(warnings, fmt.Sprintf("option '%s' is accepted but not implemented by slotkv; ignored", name))
 		}
 	}
