@@ -314,8 +314,9 @@ const ErrBgsaveMisconf = "MISCONF Redis is configured to save RDB snapshots, but
 // commands (and PING, as Redis does) with -MISCONF; inside MULTI the
 // transaction is flagged (EXECABORT). Process calls it only while
 // bgsaveErrServers is non-zero. It reports whether the command was refused.
-func diskWriteDenied(s *Server, c *Client, cmd *Command) bool {
-	if cmd.Flags&FlagWrite == 0 && cmd.Name != "ping" {
+func diskWriteDenied(s *Server, c *Client, cmd *Command, argv [][]byte) bool {
+	isExec := cmd.Name == "exec" && c.InMulti
+	if cmd.Flags&FlagWrite == 0 && cmd.Name != "ping" && !(isExec && multiHasWrite(c)) {
 		return false
 	}
 	p := persistenceOf(s)
@@ -332,9 +333,37 @@ func diskWriteDenied(s *Server, c *Client, cmd *Command) bool {
 	if !cfg.StopWritesBgsave || len(savePoints(cfg.Save)) == 0 {
 		return false
 	}
+	// Redis answers a cluster redirection (MOVED, ASK, CLUSTERDOWN...)
+	// before MISCONF (processCommand checks getNodeByQuery first).
+	if s.Route.Load() != nil && !c.isMaster && !s.route(c, cmd, argv, true) {
+		c.Asking = false
+		c.abortMulti()
+		return true
+	}
+	if isExec { // writes queued before the save failed: the transaction is refused
+		discardTransaction(c)
+		c.W.Error("EXECABORT Transaction discarded because of: " + ErrBgsaveMisconf)
+		return true
+	}
 	c.W.Error(ErrBgsaveMisconf)
 	c.abortMulti()
 	return true
+}
+
+// multiHasWrite reports whether c's open transaction queued a write.
+func multiHasWrite(c *Client) bool {
+	for _, argv := range c.MultiQ {
+		cmd := lookupCommand(argv[0], &c.scratch)
+		if cmd != nil && cmd.Sub != nil && len(argv) > 1 {
+			if sub := lookupSub(cmd, argv[1]); sub != nil {
+				cmd = sub
+			}
+		}
+		if cmd != nil && cmd.Flags&FlagWrite != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // BgsaveInProgress reports whether a BGSAVE runs.

@@ -417,7 +417,7 @@ func (s *Server) Process(c *Client, argv [][]byte) {
 	if pausedServers.Load() != 0 {
 		s.pauseWait(c, cmd)
 	}
-	if bgsaveErrServers.Load() != 0 && diskWriteDenied(s, c, cmd) { // persistence.go: -MISCONF (stop-writes-on-bgsave-error)
+	if bgsaveErrServers.Load() != 0 && diskWriteDenied(s, c, cmd, argv) { // persistence.go: -MISCONF (stop-writes-on-bgsave-error)
 		return
 	}
 	if c.InMulti && !multiControl(cmd) {
