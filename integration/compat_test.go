@@ -5,6 +5,7 @@ package integration
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 )
@@ -91,4 +92,107 @@ func TestCommandKeySpecsDifferential(t *testing.T) {
 			t.Errorf("%s key specs:\n slotkv: %s\n  redis: %s", name, a[name], b[name])
 		}
 	}
+}
+
+// diffWithDump is Differential for steps that RESTORE a payload: a step
+// "DUMP key" keeps each server's own payload (slotkv's encoding differs
+// from Redis's, so that reply is not compared) and a "$DUMP" argument in
+// later steps is replaced by the payload of the server it is sent to.
+func diffWithDump(t *testing.T, slotkv, redisSrv *Node, steps []Step) {
+	t.Helper()
+	conns := []*Raw{DialRaw(t, slotkv.Addr()), DialRaw(t, redisSrv.Addr())}
+	payload := make([]string, 2)
+	for i, st := range steps {
+		var got [2]string
+		for n, r := range conns {
+			args := append([]string(nil), st.Args...)
+			for j, a := range args {
+				if a == "$DUMP" {
+					args[j] = payload[n]
+				}
+			}
+			rep, err := r.Do(args...)
+			if err != nil {
+				t.Fatalf("step %d %q: io error on server %d: %v", i, st.Args, n, err)
+			}
+			got[n] = rep
+		}
+		if len(st.Args) > 0 && st.Args[0] == "DUMP" {
+			for n, rep := range got {
+				nl := strings.Index(rep, "\r\n")
+				if !strings.HasPrefix(rep, "$") || nl < 0 || len(rep) < nl+4 {
+					t.Fatalf("step %d DUMP on server %d: %q", i, n, rep)
+				}
+				payload[n] = rep[nl+2 : len(rep)-2]
+			}
+			continue
+		}
+		if got[0] != got[1] {
+			t.Errorf("step %d %q:\n slotkv: %q\n  redis: %q", i, st.Args, got[0], got[1])
+		}
+	}
+}
+
+// TestCompatRestoreFreqIdletime: RESTORE creates a new object (dbAdd), so
+// it starts with LFU_INIT_VAL (5) under an LFU policy and an access time of
+// now otherwise, then objectSetLRUOrLFU (Redis 7.0 src/object.c, called by
+// src/cluster.c restoreCommand) applies FREQ only under an LFU policy and
+// IDLETIME only under any other policy; RESTORE-ASKING (what MIGRATE sends,
+// without FREQ or IDLETIME) behaves the same. lfu-log-factor 0 and
+// lfu-decay-time 0 make the counters deterministic; idle times below
+// LRU_CLOCK_MAX come back exactly, longer ones wrap in Redis's 24-bit clock.
+func TestCompatRestoreFreqIdletime(t *testing.T) {
+	sk, rs := DiffPair(t)
+	const p = "$DUMP"
+	steps := []Step{
+		S("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
+		S("CONFIG", "SET", "lfu-log-factor", "0"),
+		S("CONFIG", "SET", "lfu-decay-time", "0"),
+		S("SET", "{r}src", "value"),
+		S("GET", "{r}src"), S("GET", "{r}src"),
+		S("OBJECT", "FREQ", "{r}src"),
+		S("DUMP", "{r}src"),
+		S("RESTORE", "{r}a", "0", p),
+		S("OBJECT", "FREQ", "{r}a"),
+		S("RESTORE", "{r}b", "0", p, "FREQ", "100"),
+		S("OBJECT", "FREQ", "{r}b"),
+		S("RESTORE", "{r}c", "0", p, "IDLETIME", "100"),
+		S("OBJECT", "FREQ", "{r}c"),
+		S("RESTORE", "{r}c", "0", p, "REPLACE", "FREQ", "0"),
+		S("OBJECT", "FREQ", "{r}c"),
+		S("GET", "{r}c"),
+		S("OBJECT", "FREQ", "{r}c"),
+		S("RESTORE", "{r}c", "0", p, "REPLACE"),
+		S("OBJECT", "FREQ", "{r}c"),
+		S("RESTORE", "{r}d", "100000", p, "FREQ", "255"),
+		S("GET", "{r}d"),
+		S("OBJECT", "FREQ", "{r}d"),
+		S("RESTORE", "{r}e", "0", p, "FREQ", "3", "IDLETIME", "10"),
+		S("RESTORE-ASKING", "{r}f", "0", p),
+		S("OBJECT", "FREQ", "{r}f"),
+		S("RESTORE-ASKING", "{r}g", "0", p, "FREQ", "9"),
+		S("OBJECT", "FREQ", "{r}g"),
+		S("OBJECT", "IDLETIME", "{r}g"),
+		S("CONFIG", "SET", "maxmemory-policy", "volatile-lfu"),
+		S("RESTORE", "{r}h", "0", p, "FREQ", "33"),
+		S("OBJECT", "FREQ", "{r}h"),
+		S("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"),
+		S("RESTORE", "{r}i", "0", p, "IDLETIME", "1000"),
+		S("OBJECT", "IDLETIME", "{r}i"),
+		S("RESTORE", "{r}j", "0", p, "FREQ", "7"),
+		S("OBJECT", "IDLETIME", "{r}j"),
+		S("OBJECT", "FREQ", "{r}j"),
+		S("RESTORE", "{r}k", "0", p, "IDLETIME", "16777215"),
+		S("OBJECT", "IDLETIME", "{r}k"),
+		S("RESTORE", "{r}l", "0", p, "IDLETIME", "20000000"),
+		S("OBJECT", "IDLETIME", "{r}l"),
+		S("RESTORE", "{r}k", "0", p, "REPLACE"),
+		S("OBJECT", "IDLETIME", "{r}k"),
+		S("RESTORE-ASKING", "{r}m", "0", p, "IDLETIME", "777"),
+		S("OBJECT", "IDLETIME", "{r}m"),
+		S("CONFIG", "SET", "maxmemory-policy", "noeviction"),
+		S("RESTORE", "{r}n", "0", p, "IDLETIME", "4242"),
+		S("OBJECT", "IDLETIME", "{r}n"),
+	}
+	diffWithDump(t, sk, rs, steps)
 }

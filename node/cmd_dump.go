@@ -86,7 +86,7 @@ func cmdRestore(c *Client) {
 				c.W.Error("ERR Invalid FREQ value, must be >= 0 and <= 255")
 				return
 			}
-			freq = n // accepted; slotkv keeps no LFU counter
+			freq = n
 			j++
 		default:
 			c.W.Error(ErrSyntax)
@@ -130,16 +130,10 @@ func cmdRestore(c *Client) {
 		return
 	}
 	e.Exp = ttl
-	if idle >= 0 {
-		now := c.Now / 1000
-		if idle > now {
-			idle = now
-		}
-		e.LRU = uint32(now - idle)
-	} else {
-		e.LRU = uint32(c.Now / 1000)
-	}
-	s.Set(key, e)
+	// A new object (dbAdd), even with REPLACE: fresh access metadata, then
+	// FREQ or IDLETIME as the policy allows.
+	e.LRU = 0
+	restoreSetLRUOrLFU(s.Set(key, e), freq, idle, c.Now)
 	c.Dirty++
 	if ttl != 0 && !absttl {
 		// Propagate the TTL as an absolute time, like Redis.
@@ -154,6 +148,49 @@ func cmdRestore(c *Client) {
 		c.Propagate = append(p, []byte("ABSTTL"))
 	}
 	c.W.OK()
+}
+
+// lruClockMax is Redis's LRU_CLOCK_MAX: the object's lru field is 24 bits
+// of a seconds clock.
+const lruClockMax = 1<<24 - 1
+
+// restoreSetLRUOrLFU is Redis 7.0's objectSetLRUOrLFU (src/object.c), as
+// RESTORE calls it on the new object (src/cluster.c restoreCommand): under
+// an LFU policy FREQ sets the counter (otherwise the object keeps
+// LFU_INIT_VAL and IDLETIME is ignored); under any other policy IDLETIME
+// sets the access time (otherwise it is now and FREQ is ignored). freq and
+// idle are -1 when not given. e must be the stored entry (Set's result).
+func restoreSetLRUOrLFU(e *Entry, freq, idle, nowMs int64) {
+	if lfuMode.Load() {
+		if freq >= 0 {
+			e.LRU = lfuTimeMinutes(nowMs)<<8 | uint32(freq)
+		}
+		return
+	}
+	if idle >= 0 {
+		e.LRU = uint32(nowMs/1000) - uint32(redisRestoredIdle(idle, nowMs))
+	}
+}
+
+// redisRestoredIdle is the idle time OBJECT IDLETIME reports in Redis after
+// RESTORE ... IDLETIME idle: objectSetLRUOrLFU stores lru_clock - idle in
+// the 24-bit field, adding LRU_CLOCK_MAX once when negative (the field
+// keeps the low 24 bits of what is still negative), and
+// estimateObjectIdleTime unwraps it against the clock. Idle times below
+// LRU_CLOCK_MAX (194 days) come back exactly; longer ones wrap, as in
+// redis-server 7.0.15 (IDLETIME 16777215 reads back 0, 20000000 3222784
+// or 3222785 depending on the clock).
+func redisRestoredIdle(idle, nowMs int64) int64 {
+	clock := (nowMs / 1000) & lruClockMax
+	abs := clock - idle
+	if abs < 0 {
+		abs += lruClockMax
+	}
+	lru := abs & (1<<24 - 1)
+	if clock >= lru {
+		return clock - lru
+	}
+	return clock + (lruClockMax - lru)
 }
 
 // dumpArgIs reports whether b equals the lower-case ASCII word s, ignoring case.
