@@ -171,7 +171,7 @@ func (s *Server) stallGuard(b *clusterbus.Bus) {
 	t := time.NewTicker(stallTick)
 	defer t.Stop()
 	last := time.Now()
-	writeLease.Store(nowMs() + writeLeaseMs)
+	writeLease.Store(time.Now().UnixMilli() + writeLeaseMs) // not nowMs: the command clock parks while no command reads it
 	for {
 		select {
 		case <-s.Done():
@@ -196,7 +196,7 @@ func (s *Server) stallGuard(b *clusterbus.Bus) {
 			now = time.Now()
 		}
 		last = now
-		writeLease.Store(nowMs() + writeLeaseMs)
+		writeLease.Store(time.Now().UnixMilli() + writeLeaseMs) // not nowMs: the command clock parks while no command reads it
 	}
 }
 
