@@ -196,3 +196,46 @@ func TestCompatRestoreFreqIdletime(t *testing.T) {
 	}
 	diffWithDump(t, sk, rs, steps)
 }
+
+// TestCompatLFUSetGetTouches: Redis counts every lookup of a key as an
+// access. SET ... GET and GETSET read the key (getGenericCommand) and then
+// look it up again for writing (Redis 7.0 src/t_string.c
+// setGenericCommand's lookupKeyWrite; getsetCommand's setKey, src/db.c),
+// and the overwrite keeps the LFU field, so the counter gains two (a wrong
+// type stops after the first). Values are not small integers: those are
+// Redis's shared objects, whose one counter all such keys share.
+func TestCompatLFUSetGetTouches(t *testing.T) {
+	sk, rs := DiffPair(t)
+	steps := []Step{
+		S("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
+		S("CONFIG", "SET", "lfu-log-factor", "0"),
+		S("CONFIG", "SET", "lfu-decay-time", "0"),
+		S("SET", "k", "v"),
+		S("SET", "k", "v2", "GET"),
+		S("OBJECT", "FREQ", "k"),
+		S("GETSET", "k", "v3"),
+		S("OBJECT", "FREQ", "k"),
+		S("SET", "k", "v4"),
+		S("OBJECT", "FREQ", "k"),
+		S("SET", "k", "v5", "NX", "GET"),
+		S("OBJECT", "FREQ", "k"),
+		S("SET", "k", "v6", "XX", "GET", "EX", "100"),
+		S("OBJECT", "FREQ", "k"),
+		S("SET", "k", "v7", "KEEPTTL", "GET"),
+		S("OBJECT", "FREQ", "k"),
+		S("SETEX", "k", "100", "v8"),
+		S("SETNX", "k", "v9"),
+		S("GETEX", "k", "PERSIST"),
+		S("OBJECT", "FREQ", "k"),
+		S("SET", "new", "v", "GET"),
+		S("OBJECT", "FREQ", "new"),
+		S("GETSET", "new2", "v"),
+		S("OBJECT", "FREQ", "new2"),
+		S("RPUSH", "l", "a"),
+		S("SET", "l", "v", "GET"),
+		S("OBJECT", "FREQ", "l"),
+		S("GETSET", "l", "v"),
+		S("OBJECT", "FREQ", "l"),
+	}
+	Differential(t, sk, rs, 2, steps)
+}

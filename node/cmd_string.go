@@ -300,6 +300,7 @@ func strSetGeneric(c *Client, flags int, key, val []byte, expIdx int) bool {
 		if e, ok = strGetOrReply(c, s, key); !ok {
 			return false
 		}
+		touchSecondLookup(e, c.Now)
 	} else {
 		e = s.Lookup(key, c.Now)
 	}
@@ -360,6 +361,7 @@ func cmdGetset(c *Client) {
 	if !ok {
 		return
 	}
+	touchSecondLookup(e, c.Now)
 	strStore(c, s, key, e, c.Argv[2], 0, false, strEncAuto)
 	c.Dirty++
 	c.Propagate = [][]byte{[]byte("SET"), strCopy(key), strCopy(c.Argv[2])}

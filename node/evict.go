@@ -170,6 +170,18 @@ func touchAccess(e *Entry, now int64) {
 	}
 }
 
+// touchSecondLookup counts the second access Redis makes to a key that a
+// command has already read (lookupKeyRead) when it then looks it up again
+// for writing: SET ... GET and GETSET run getGenericCommand, then
+// lookupKeyWrite (Redis 7.0 src/t_string.c setGenericCommand; getsetCommand
+// through setKey, src/db.c), and the overwrite keeps the LFU field. e is the
+// entry the first lookup returned (nil: absent, nothing to touch).
+func touchSecondLookup(e *Entry, now int64) {
+	if e != nil {
+		touchAccess(e, now)
+	}
+}
+
 // applyMemoryConfig installs maxmemory, the policy and the runtime's soft
 // memory limit; called at startup and after CONFIG SET.
 func (s *Server) applyMemoryConfig() {
