@@ -239,3 +239,64 @@ func TestCompatLFUSetGetTouches(t *testing.T) {
 	}
 	Differential(t, sk, rs, 2, steps)
 }
+
+// TestCompatLFUStoreTouches: the *STORE commands write through setKey,
+// whose lookupKeyWrite (Redis 7.0 src/db.c) touches an existing
+// destination once before dbOverwrite keeps its LFU field: one more access
+// than the sources' reads (a destination that is also a source counts
+// twice); a new destination starts at LFU_INIT_VAL and an empty result
+// deletes it. BITOP already did so (strStoreOwned).
+func TestCompatLFUStoreTouches(t *testing.T) {
+	sk, rs := DiffPair(t)
+	steps := []Step{
+		S("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
+		S("CONFIG", "SET", "lfu-log-factor", "0"),
+		S("CONFIG", "SET", "lfu-decay-time", "0"),
+		S("SADD", "{s}a", "x", "y", "z"),
+		S("SADD", "{s}b", "y", "z", "w"),
+		S("SADD", "{s}d", "q"),
+		S("SUNIONSTORE", "{s}d", "{s}a", "{s}b"),
+		S("OBJECT", "FREQ", "{s}d"),
+		S("SINTERSTORE", "{s}d", "{s}a", "{s}b"),
+		S("OBJECT", "FREQ", "{s}d"),
+		S("SDIFFSTORE", "{s}d", "{s}a", "{s}b"),
+		S("OBJECT", "FREQ", "{s}d"),
+		S("SUNIONSTORE", "{s}d", "{s}d", "{s}a"),
+		S("OBJECT", "FREQ", "{s}d"),
+		S("SET", "{s}d", "str"),
+		S("SUNIONSTORE", "{s}d", "{s}a", "{s}b"),
+		S("OBJECT", "FREQ", "{s}d"),
+		S("SUNIONSTORE", "{s}new", "{s}a", "{s}b"),
+		S("OBJECT", "FREQ", "{s}new"),
+		S("SINTERSTORE", "{s}d", "{s}a", "{s}none"),
+		S("EXISTS", "{s}d"),
+		S("OBJECT", "FREQ", "{s}a"),
+
+		S("ZADD", "{z}a", "1", "x", "2", "y"),
+		S("ZADD", "{z}b", "1", "y", "3", "w"),
+		S("ZADD", "{z}d", "1", "q"),
+		S("ZUNIONSTORE", "{z}d", "2", "{z}a", "{z}b"),
+		S("OBJECT", "FREQ", "{z}d"),
+		S("ZINTERSTORE", "{z}d", "2", "{z}a", "{z}b"),
+		S("OBJECT", "FREQ", "{z}d"),
+		S("ZDIFFSTORE", "{z}d", "2", "{z}a", "{z}b"),
+		S("OBJECT", "FREQ", "{z}d"),
+		S("ZRANGESTORE", "{z}d", "{z}a", "0", "-1"),
+		S("OBJECT", "FREQ", "{z}d"),
+		S("ZRANGESTORE", "{z}d", "{z}a", "1", "+inf", "BYSCORE"),
+		S("OBJECT", "FREQ", "{z}d"),
+		S("ZUNIONSTORE", "{z}d", "2", "{z}d", "{z}a"),
+		S("OBJECT", "FREQ", "{z}d"),
+		S("ZRANGESTORE", "{z}new", "{z}a", "0", "-1"),
+		S("OBJECT", "FREQ", "{z}new"),
+		S("ZRANGESTORE", "{z}d", "{z}a", "5", "10"),
+		S("EXISTS", "{z}d"),
+		S("OBJECT", "FREQ", "{z}a"),
+
+		S("SET", "{b}s1", "abc"),
+		S("SET", "{b}d", "xyz"),
+		S("BITOP", "AND", "{b}d", "{b}s1", "{b}s1"),
+		S("OBJECT", "FREQ", "{b}d"),
+	}
+	Differential(t, sk, rs, 2, steps)
+}

@@ -497,7 +497,7 @@ func sinterGeneric(c *Client, keys [][]byte, dst []byte, cardOnly bool, limit in
 func storeSetResult(c *Client, dst []byte, res *Set) {
 	s := c.SlotFor(dst)
 	if res.Len() > 0 {
-		s.Set(dst, &Entry{Obj: res})
+		s.SetKey(dst, &Entry{Obj: res}, c.Now) // setKey: touches an existing dst
 		c.Dirty++
 		c.W.Int(int64(res.Len()))
 		return

@@ -777,7 +777,7 @@ func zrangeStore(c *Client, dst []byte, z *ZSet, first, n int, rev bool) {
 			es[i], es[j] = es[j], es[i]
 		}
 	}
-	c.SlotFor(dst).Set(dst, &Entry{Obj: zsetFromSorted(es)})
+	c.SlotFor(dst).SetKey(dst, &Entry{Obj: zsetFromSorted(es)}, c.Now) // setKey: touches an existing dst
 	c.Dirty++
 	c.W.Int(int64(len(es)))
 }
@@ -1416,7 +1416,7 @@ func zsetopGeneric(c *Client, store bool, numkeysIdx int, op zsetOp, cardOnly bo
 			zstoreEmpty(c, dst)
 			return
 		}
-		c.SlotFor(dst).Set(dst, &Entry{Obj: zsetFromSorted(res)})
+		c.SlotFor(dst).SetKey(dst, &Entry{Obj: zsetFromSorted(res)}, c.Now) // setKey: touches an existing dst
 		c.Dirty++
 		c.W.Int(int64(len(res)))
 		return

@@ -182,6 +182,17 @@ func touchSecondLookup(e *Entry, now int64) {
 	}
 }
 
+// SetKey stores e at key as Redis's setKey does for a command writing a
+// computed value to a destination (SUNIONSTORE, ZUNIONSTORE, ZRANGESTORE
+// and the like): it first looks the key up for writing (src/db.c setKey ->
+// lookupKeyWrite), which removes an expired key and counts as an access of
+// a live one, whose LFU field the overwrite then keeps (dbOverwrite).
+// Slot lock held.
+func (s *Slot) SetKey(key []byte, e *Entry, now int64) *Entry {
+	s.Lookup(key, now)
+	return s.Set(key, e)
+}
+
 // applyMemoryConfig installs maxmemory, the policy and the runtime's soft
 // memory limit; called at startup and after CONFIG SET.
 func (s *Server) applyMemoryConfig() {
