@@ -300,3 +300,52 @@ func TestCompatLFUStoreTouches(t *testing.T) {
 	}
 	Differential(t, sk, rs, 2, steps)
 }
+
+// TestCompatMigrateLFUFresh: MIGRATE sends RESTORE (RESTORE-ASKING in a
+// cluster) with the TTL, the payload and REPLACE only, no FREQ or IDLETIME
+// (Redis 7.0 src/cluster.c migrateCommand), so the target's key is a new
+// object with LFU_INIT_VAL whatever the source's counter was, also when
+// REPLACE overwrites a much-used key.
+func TestCompatMigrateLFUFresh(t *testing.T) {
+	pairs := [][2]*Node{
+		{StartNode(t, Options{}), StartNode(t, Options{})},
+		{StartRedis(t, Options{}), StartRedis(t, Options{})},
+	}
+	var out [2][]string
+	for n, p := range pairs {
+		src, dst := DialRaw(t, p[0].Addr()), DialRaw(t, p[1].Addr())
+		do := func(r *Raw, args ...string) {
+			rep, err := r.Do(args...)
+			if err != nil {
+				t.Fatalf("server %d %q: %v", n, args, err)
+			}
+			if args[0] == "MIGRATE" {
+				args = append([]string{"MIGRATE", "host", "port"}, args[3:]...)
+			}
+			out[n] = append(out[n], fmt.Sprintf("%q -> %q", args, rep))
+		}
+		for _, r := range []*Raw{src, dst} {
+			do(r, "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+			do(r, "CONFIG", "SET", "lfu-log-factor", "0")
+			do(r, "CONFIG", "SET", "lfu-decay-time", "0")
+		}
+		do(src, "SET", "k", "value")
+		do(src, "GET", "k")
+		do(src, "GET", "k")
+		do(src, "OBJECT", "FREQ", "k")
+		do(src, "MIGRATE", p[1].IP, fmt.Sprint(p[1].Port), "k", "0", "5000", "COPY")
+		do(dst, "OBJECT", "FREQ", "k")
+		do(dst, "GET", "k")
+		do(dst, "GET", "k")
+		do(dst, "GET", "k")
+		do(dst, "OBJECT", "FREQ", "k")
+		do(src, "MIGRATE", p[1].IP, fmt.Sprint(p[1].Port), "k", "0", "5000", "REPLACE")
+		do(dst, "OBJECT", "FREQ", "k")
+		do(src, "EXISTS", "k")
+	}
+	for i := range out[0] {
+		if i >= len(out[1]) || out[0][i] != out[1][i] {
+			t.Errorf("step %d:\n slotkv: %s\n  redis: %s", i, out[0][i], out[1][i])
+		}
+	}
+}
