@@ -36,6 +36,8 @@ type Bus struct {
 	ml      atomic.Pointer[memberlist.Memberlist]
 	links   atomic.Pointer[linkTransport] // nil: reliable messages go through memberlist
 	nt      atomic.Int64                  // cfg.NodeTimeout, for readers outside mu
+	foIdle  atomic.Bool                   // failoverLoop is at its idle pace
+	foKick  chan struct{}                 // wakes failoverLoop at once
 	bq      atomic.Pointer[memberlist.TransmitLimitedQueue]
 	started bool
 	closed  bool
@@ -96,6 +98,7 @@ func New(cfg Config) (*Bus, error) {
 		saveCh:      make(chan struct{}, 1),
 		metaCh:      make(chan struct{}, 1),
 		stop:        make(chan struct{}),
+		foKick:      make(chan struct{}, 1),
 	}
 	b.st = newState(&b.cfg)
 	b.nt.Store(int64(cfg.NodeTimeout))
@@ -244,6 +247,12 @@ func (b *Bus) finishLocked() (out []outMsg, force bool) {
 	b.numNodes.Store(int64(len(s.nodes)))
 	if verifySlotView != nil {
 		verifySlotView(s, b.table.Load())
+	}
+	if b.foIdle.Load() && s.failoverActive() {
+		select {
+		case b.foKick <- struct{}{}:
+		default:
+		}
 	}
 	out = s.out
 	s.out = nil

@@ -144,6 +144,7 @@ const (
 	replicaMigrationDelay = 5 * time.Second // CLUSTER_SLAVE_MIGRATION_DELAY
 	operationTimeout      = 2 * time.Second // CLUSTER_OPERATION_TIMEOUT (Valkey)
 	failoverTick          = 10 * time.Millisecond
+	failoverIdleTick      = 100 * time.Millisecond // clusterCron's pace
 	mfReportEvery         = 50 * time.Millisecond
 	cantFailoverRelog     = 10 * time.Second // CLUSTER_CANT_FAILOVER_RELOG_PERIOD
 	rankDelay             = time.Second      // per replica rank
@@ -387,16 +388,31 @@ func (b *Bus) lockedDurable(f func(s *state)) {
 }
 
 // failoverLoop drives elections, manual failovers and replica migration.
+// It ticks every failoverTick while a failover is under way (see
+// failoverActive) and at clusterCron's pace otherwise; finishLocked kicks it
+// as soon as a locked section makes one active (our master marked failing,
+// a manual failover started), so an idle node does not wake 100 times a
+// second for it.
 func (b *Bus) failoverLoop() {
 	defer b.wg.Done()
-	t := time.NewTicker(failoverTick)
+	t := time.NewTimer(failoverTick)
 	defer t.Stop()
 	for {
 		select {
 		case <-b.stop:
 			return
 		case <-t.C:
-			b.failoverTick()
+		case <-b.foKick:
+		}
+		b.failoverTick()
+		b.mu.Lock()
+		active := b.st.failoverActive()
+		b.mu.Unlock()
+		b.foIdle.Store(!active)
+		if active {
+			t.Reset(failoverTick)
+		} else {
+			t.Reset(failoverIdleTick)
 		}
 	}
 }

@@ -157,7 +157,7 @@ var writeLease atomic.Int64
 func init() { writeLease.Store(math.MaxInt64) }
 
 const (
-	stallTick    = 10 * time.Millisecond
+	stallTick    = 25 * time.Millisecond
 	writeLeaseMs = 250
 )
 

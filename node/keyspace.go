@@ -87,7 +87,7 @@ func (s *Slot) Unlock() { s.mu.Unlock() }
 // clock costs ~250 ns on this kind of VM (a third of a GET), so a ticker
 // refreshes it every millisecond and commands read it with one atomic load,
 // as Redis caches mstime per command. The ticker parks when nothing read
-// the clock for 100 ms (clockMs is then 0 and readers fall back to
+// the clock for 20 ms (clockMs is then 0 and readers fall back to
 // time.Now, waking it): an idle node no longer wakes 1000 times a second.
 var (
 	clockMs   atomic.Int64
@@ -96,7 +96,7 @@ var (
 	clockOnce sync.Once
 )
 
-const clockIdleTicks = 100 // 1 ms ticks without a reader before parking
+const clockIdleTicks = 20 // 1 ms ticks without a reader before parking
 
 func startClock() {
 	clockOnce.Do(func() {
