@@ -742,6 +742,9 @@ func (s *Server) loadSection(slot, nkeys int, body []byte, now int64) (loaded, e
 	sl.Lock()
 	defer sl.Unlock()
 	lru := uint32(now / 1000)
+	if lfuMode.Load() { // a loaded key is a new object: LFU_INIT_VAL, as Redis without FREQ info
+		lru = lfuNew(now)
+	}
 	var misplaced []byte
 	err = snapDecodeSectionAlias(body, nkeys, true, func(key []byte, e *Entry) {
 		if slots.Of(key) != slot {
