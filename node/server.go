@@ -814,6 +814,7 @@ func Start(cfg *Config, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("dir %s: %w", cfg.Dir, err)
 	}
 	s := NewServer(cfg, log)
+	s.applyMemoryConfig() // before the data load a start hook begins: loaded keys follow the eviction policy (LFU fields)
 	for _, h := range StartHooks {
 		if err := h(s); err != nil {
 			return nil, err
