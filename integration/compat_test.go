@@ -19,10 +19,7 @@ import (
 // deterministic.
 func TestCompatLFUKeptOnOverwrite(t *testing.T) {
 	sk, rs := DiffPair(t)
-	steps := []Step{
-		S("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
-		S("CONFIG", "SET", "lfu-log-factor", "0"),
-		S("CONFIG", "SET", "lfu-decay-time", "0"),
+	steps := lfuExact(
 		S("SET", "k", "v"),
 		S("GET", "k"), S("GET", "k"), S("GET", "k"),
 		S("OBJECT", "FREQ", "k"),
@@ -42,7 +39,7 @@ func TestCompatLFUKeptOnOverwrite(t *testing.T) {
 		S("OBJECT", "FREQ", "{b}d"),
 		S("COPY", "{b}src", "{b}d", "REPLACE"),
 		S("OBJECT", "FREQ", "{b}d"),
-	}
+	)
 	Differential(t, sk, rs, 2, steps)
 }
 
@@ -144,10 +141,7 @@ func diffWithDump(t *testing.T, slotkv, redisSrv *Node, steps []Step) {
 func TestCompatRestoreFreqIdletime(t *testing.T) {
 	sk, rs := DiffPair(t)
 	const p = "$DUMP"
-	steps := []Step{
-		S("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
-		S("CONFIG", "SET", "lfu-log-factor", "0"),
-		S("CONFIG", "SET", "lfu-decay-time", "0"),
+	steps := lfuExact(
 		S("SET", "{r}src", "value"),
 		S("GET", "{r}src"), S("GET", "{r}src"),
 		S("OBJECT", "FREQ", "{r}src"),
@@ -193,7 +187,7 @@ func TestCompatRestoreFreqIdletime(t *testing.T) {
 		S("CONFIG", "SET", "maxmemory-policy", "noeviction"),
 		S("RESTORE", "{r}n", "0", p, "IDLETIME", "4242"),
 		S("OBJECT", "IDLETIME", "{r}n"),
-	}
+	)
 	diffWithDump(t, sk, rs, steps)
 }
 
@@ -206,10 +200,7 @@ func TestCompatRestoreFreqIdletime(t *testing.T) {
 // Redis's shared objects, whose one counter all such keys share.
 func TestCompatLFUSetGetTouches(t *testing.T) {
 	sk, rs := DiffPair(t)
-	steps := []Step{
-		S("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
-		S("CONFIG", "SET", "lfu-log-factor", "0"),
-		S("CONFIG", "SET", "lfu-decay-time", "0"),
+	steps := lfuExact(
 		S("SET", "k", "v"),
 		S("SET", "k", "v2", "GET"),
 		S("OBJECT", "FREQ", "k"),
@@ -236,7 +227,7 @@ func TestCompatLFUSetGetTouches(t *testing.T) {
 		S("OBJECT", "FREQ", "l"),
 		S("GETSET", "l", "v"),
 		S("OBJECT", "FREQ", "l"),
-	}
+	)
 	Differential(t, sk, rs, 2, steps)
 }
 
@@ -248,10 +239,7 @@ func TestCompatLFUSetGetTouches(t *testing.T) {
 // deletes it. BITOP already did so (strStoreOwned).
 func TestCompatLFUStoreTouches(t *testing.T) {
 	sk, rs := DiffPair(t)
-	steps := []Step{
-		S("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
-		S("CONFIG", "SET", "lfu-log-factor", "0"),
-		S("CONFIG", "SET", "lfu-decay-time", "0"),
+	steps := lfuExact(
 		S("SADD", "{s}a", "x", "y", "z"),
 		S("SADD", "{s}b", "y", "z", "w"),
 		S("SADD", "{s}d", "q"),
@@ -297,7 +285,7 @@ func TestCompatLFUStoreTouches(t *testing.T) {
 		S("SET", "{b}d", "xyz"),
 		S("BITOP", "AND", "{b}d", "{b}s1", "{b}s1"),
 		S("OBJECT", "FREQ", "{b}d"),
-	}
+	)
 	Differential(t, sk, rs, 2, steps)
 }
 
@@ -372,4 +360,15 @@ func TestCompatLFUAfterRestart(t *testing.T) {
 			t.Errorf("%s: OBJECT FREQ after a restart = %d, %v; want 5", n.Bin, got, err)
 		}
 	}
+}
+
+// lfuExact prefixes steps with an allkeys-lfu policy whose counter moves by
+// exactly one per access (lfu-log-factor 0) and never decays
+// (lfu-decay-time 0), so OBJECT FREQ is deterministic on both servers.
+func lfuExact(steps ...Step) []Step {
+	return append([]Step{
+		S("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
+		S("CONFIG", "SET", "lfu-log-factor", "0"),
+		S("CONFIG", "SET", "lfu-decay-time", "0"),
+	}, steps...)
 }

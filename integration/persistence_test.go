@@ -606,6 +606,21 @@ func TestCheckAOFTool(t *testing.T) {
 	}
 }
 
+const misconf = "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.\r\n"
+
+// rawSteps returns a function that sends one command on a raw connection
+// to n and fails the test unless the reply is want, byte for byte.
+func rawSteps(t *testing.T, n *Node) func(want string, args ...string) {
+	r := DialRaw(t, n.Addr())
+	return func(want string, args ...string) {
+		t.Helper()
+		got, err := r.Do(args...)
+		if err != nil || got != want {
+			t.Fatalf("%s %v: got %q (%v), want %q", filepath.Base(n.Bin), args, got, err, want)
+		}
+	}
+}
+
 // stop-writes-on-bgsave-error: after a failed BGSAVE (dump.rdb is a
 // directory, so the rename fails even as root), with save points set,
 // writes and PING get Redis 7.0's -MISCONF, reads still work, a write inside
@@ -613,16 +628,8 @@ func TestCheckAOFTool(t *testing.T) {
 // save "" lift it at once; a successful BGSAVE clears it. The same steps run
 // against redis-server 7 and must give the same bytes.
 func TestStopWritesOnBgsaveError(t *testing.T) {
-	const misconf = "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.\r\n"
 	run := func(t *testing.T, n *Node) {
-		r := DialRaw(t, n.Addr())
-		do := func(want string, args ...string) {
-			t.Helper()
-			got, err := r.Do(args...)
-			if err != nil || got != want {
-				t.Fatalf("%s %v: got %q (%v), want %q", filepath.Base(n.Bin), args, got, err, want)
-			}
-		}
+		do := rawSteps(t, n)
 		bgsaveStatus := func(want string) {
 			t.Helper()
 			c := n.Client()
@@ -680,16 +687,8 @@ func TestStopWritesOnBgsaveError(t *testing.T) {
 // (MOVED/ASK likewise), one to a served slot -MISCONF. Same bytes from
 // slotkv and redis-server 7.
 func TestStopWritesOnBgsaveErrorCluster(t *testing.T) {
-	const misconf = "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.\r\n"
 	run := func(t *testing.T, n *Node) {
-		r := DialRaw(t, n.Addr())
-		do := func(want string, args ...string) {
-			t.Helper()
-			got, err := r.Do(args...)
-			if err != nil || got != want {
-				t.Fatalf("%s %v: got %q (%v), want %q", filepath.Base(n.Bin), args, got, err, want)
-			}
-		}
+		do := rawSteps(t, n)
 		do("+OK\r\n", "CLUSTER", "ADDSLOTSRANGE", "0", "8000") // "b" is slot 3300, "a" 15495
 		Eventually(t, 20*time.Second, "cluster_state:ok", func() bool {
 			return strings.Contains(clusterInfo(t, n), "cluster_state:ok")
