@@ -141,12 +141,8 @@ func (s *state) renderConfig() []byte {
 	return []byte(sb.String())
 }
 
-// writeFileAtomic writes data to path via a temp file, fsync and rename;
-// without sync it overwrites path in place (writeFileInPlace).
-func writeFileAtomic(path string, data []byte, sync bool) error {
-	if !sync {
-		return writeFileInPlace(path, data)
-	}
+// writeFileAtomic writes data to path via a temp file, fsync and rename.
+func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -163,10 +159,8 @@ func writeFileAtomic(path string, data []byte, sync bool) error {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
-	if sync {
-		if err := f.Sync(); err != nil {
-			return err
-		}
+	if err := f.Sync(); err != nil {
+		return err
 	}
 	if err := f.Close(); err != nil {
 		return err
@@ -175,9 +169,6 @@ func writeFileAtomic(path string, data []byte, sync bool) error {
 		return err
 	}
 	ok = true
-	if !sync {
-		return nil
-	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync() //nolint:errcheck // best effort on filesystems that refuse it
 		d.Close()
@@ -185,33 +176,10 @@ func writeFileAtomic(path string, data []byte, sync bool) error {
 	return nil
 }
 
-// writeFileInPlace overwrites path in place, as Redis 7.0's
-// clusterSaveConfig does: the new content is padded with newlines to the old
-// length (the loader skips blank lines, so the file parses even if the
-// process dies before the truncate), written at offset 0, then truncated.
-// Used for saves that need no fsync (SETSLOT): no inode is created or freed,
-// whereas a rename over the old file makes ext4 flush the new file's data
-// (auto_da_alloc) and free the old one, and waits for the journal while
-// doing so: 0.5-85 ms per CLUSTER SETSLOT on a busy disk, several per slot
-// in a redis-cli reshard, against ~50 us in place.
-func writeFileInPlace(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	st, err := f.Stat()
-	if err == nil {
-		err = writeInPlace(f, st.Size(), data)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // writeInPlace overwrites f (size bytes long) with data: the tail of a
-// longer old content is first blanked with newlines in the same write, so
-// a reader never sees a mix of two renderings, then cut off.
+// longer old content is blanked with newlines in the same write (the loader
+// skips blank lines, so the file parses even if the process dies before
+// the truncate), then cut off.
 func writeInPlace(f *os.File, size int64, data []byte) error {
 	buf := data
 	if size > int64(len(data)) {
