@@ -67,6 +67,21 @@ func (tc *testCluster) start(cfg Config) *Bus {
 	return b
 }
 
+// newConvergedCluster starts n buses owning the slots evenly with config
+// epochs 1..n, meets them and waits (at most within) until every bus knows
+// every node, all agree on the slot owners and the cluster state is ok.
+func newConvergedCluster(t testing.TB, n int, tmo, within time.Duration) *testCluster {
+	t.Helper()
+	tc := newTestCluster(t, n, tmo)
+	tc.assignEvenly()
+	for i, b := range tc.buses {
+		b.SetConfigEpoch(fmt.Sprint(i + 1))
+	}
+	tc.meetAll()
+	waitFor(t, within, "converged", func() bool { return tc.allKnow(n) && tc.agree() && tc.allOK() })
+	return tc
+}
+
 // restart closes bus i and starts it again from its nodes.conf.
 func (tc *testCluster) restart(i int) {
 	tc.buses[i].Close()
@@ -303,13 +318,7 @@ func TestEpochCollision(t *testing.T) {
 
 func TestFailureDetection(t *testing.T) {
 	tmo := 500 * time.Millisecond
-	tc := newTestCluster(t, 6, tmo)
-	tc.assignEvenly()
-	for i, b := range tc.buses {
-		b.SetConfigEpoch(fmt.Sprint(i + 1))
-	}
-	tc.meetAll()
-	waitFor(t, 30*time.Second, "converged", func() bool { return tc.allKnow(6) && tc.agree() && tc.allOK() })
+	tc := newConvergedCluster(t, 6, tmo, 30*time.Second)
 	victim := tc.buses[5]
 	vid := victim.MyID()
 	start := time.Now()

@@ -37,13 +37,7 @@ func TestSlotsLostHook(t *testing.T) {
 // the majority side keeps its view.
 func TestMinorityGoesDown(t *testing.T) {
 	tmo := 500 * time.Millisecond
-	tc := newTestCluster(t, 3, tmo)
-	tc.assignEvenly()
-	for i, b := range tc.buses {
-		b.SetConfigEpoch(fmt.Sprint(i + 1))
-	}
-	tc.meetAll()
-	waitFor(t, 15*time.Second, "converged", func() bool { return tc.allKnow(3) && tc.agree() && tc.allOK() })
+	tc := newConvergedCluster(t, 3, tmo, 15*time.Second)
 	lone := tc.buses[2]
 	tc.nw.Isolate(ipOf(2))
 	d := waitFor(t, 10*time.Second, "isolated master sees cluster_state fail", func() bool {

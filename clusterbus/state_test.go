@@ -50,13 +50,7 @@ func TestFreshClusterOKWithoutRejoinDelay(t *testing.T) {
 // had a chance to learn a newer configuration. The majority is unaffected.
 func TestMinorityMasterWaitsRejoinDelay(t *testing.T) {
 	tmo := time.Second // rejoin delay = 1 s
-	tc := newTestCluster(t, 3, tmo)
-	tc.assignEvenly()
-	for i, b := range tc.buses {
-		b.SetConfigEpoch(fmt.Sprint(i + 1))
-	}
-	tc.meetAll()
-	waitFor(t, 15*time.Second, "converged", func() bool { return tc.allKnow(3) && tc.agree() && tc.allOK() })
+	tc := newConvergedCluster(t, 3, tmo, 15*time.Second)
 	lone := tc.buses[2]
 	tc.nw.Isolate(ipOf(2))
 	waitFor(t, 10*time.Second, "isolated master goes down", func() bool { return lone.Table().Down })

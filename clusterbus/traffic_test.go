@@ -19,13 +19,7 @@ func TestIdleTraffic(t *testing.T) {
 	}
 	for _, n := range sizes {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			tc := newTestCluster(t, n, 2*time.Second)
-			tc.assignEvenly()
-			for i, b := range tc.buses {
-				b.SetConfigEpoch(fmt.Sprint(i + 1))
-			}
-			tc.meetAll()
-			waitFor(t, 60*time.Second, "converged", func() bool { return tc.allKnow(n) && tc.agree() && tc.allOK() })
+			tc := newConvergedCluster(t, n, 2*time.Second, 60*time.Second)
 			time.Sleep(time.Second) // let the post-join pushes drain
 			var before uint64
 			for _, b := range tc.buses {

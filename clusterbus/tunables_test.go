@@ -1,7 +1,6 @@
 package clusterbus
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,13 +10,7 @@ import (
 // cluster-node-timeout) drives failure detection at once, and
 // cluster-require-full-coverage no then keeps the survivors' state ok.
 func TestSetTunablesNodeTimeout(t *testing.T) {
-	tc := newTestCluster(t, 3, 30*time.Second)
-	tc.assignEvenly()
-	for i, b := range tc.buses {
-		b.SetConfigEpoch(fmt.Sprint(i + 1))
-	}
-	tc.meetAll()
-	waitFor(t, 30*time.Second, "converged", func() bool { return tc.allKnow(3) && tc.agree() && tc.allOK() })
+	tc := newConvergedCluster(t, 3, 30*time.Second, 30*time.Second)
 	if err := tc.buses[0].SetTunables(Tunables{NodeTimeout: time.Millisecond}); err == nil {
 		t.Fatal("a 1 ms node timeout was accepted")
 	}
