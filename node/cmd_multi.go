@@ -160,6 +160,15 @@ type queued struct {
 	slot int // single slot of its keys, -1 for none or several
 }
 
+// queuedCommand resolves a command queued by MULTI (subcommand included).
+func queuedCommand(c *Client, argv [][]byte) *Command {
+	cmd := lookupCommand(argv[0], &c.scratch)
+	if cmd != nil && cmd.Sub != nil && len(argv) > 1 {
+		cmd = lookupSub(cmd, argv[1])
+	}
+	return cmd
+}
+
 func cmdExec(c *Client) {
 	if !c.InMulti {
 		c.W.Error(errExecNoMulti)
@@ -182,10 +191,7 @@ func cmdExec(c *Client) {
 	all, write := false, false
 	var keyBuf [8]int
 	for i, argv := range q {
-		cmd := lookupCommand(argv[0], &c.scratch)
-		if cmd != nil && cmd.Sub != nil && len(argv) > 1 {
-			cmd = lookupSub(cmd, argv[1])
-		}
+		cmd := queuedCommand(c, argv)
 		if cmd == nil { // cannot happen: checked when queued
 			discardTransaction(c)
 			c.W.Error(errExecAbort)

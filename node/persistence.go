@@ -353,13 +353,7 @@ func diskWriteDenied(s *Server, c *Client, cmd *Command, argv [][]byte) bool {
 // multiHasWrite reports whether c's open transaction queued a write.
 func multiHasWrite(c *Client) bool {
 	for _, argv := range c.MultiQ {
-		cmd := lookupCommand(argv[0], &c.scratch)
-		if cmd != nil && cmd.Sub != nil && len(argv) > 1 {
-			if sub := lookupSub(cmd, argv[1]); sub != nil {
-				cmd = sub
-			}
-		}
-		if cmd != nil && cmd.Flags&FlagWrite != 0 {
+		if cmd := queuedCommand(c, argv); cmd != nil && cmd.Flags&FlagWrite != 0 {
 			return true
 		}
 	}

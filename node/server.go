@@ -357,7 +357,7 @@ const (
 // Process runs one command for c: lookup, checks, routing, locking, Proc,
 // propagation. argv is only valid for the duration of the call.
 func (s *Server) Process(c *Client, argv [][]byte) {
-	c.cmds.Store(c.cmds.Load() + 1) // only this client's goroutine writes it: no locked add
+	c.cmds.Add(1)
 	// A connection mostly repeats one command: compare with the last one
 	// found before hashing the name into the command table.
 	cmd := c.lookCache
